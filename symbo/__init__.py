@@ -1,0 +1,17 @@
+"""symbo: symbolic AutoML programming for PyTorch.
+
+Write markers into the model and training code you already have, then search the space with any
+algorithm. This package re-exports the public names of ``API.md``.
+
+>>> import symbo as sb
+>>> class Config(sb.Object):
+...     lr: float = 0.1
+>>> sb.format(Config(lr=0.01))
+'Config(lr=0.01)'
+"""
+
+from symbo.core import *  # noqa: F403
+from symbo.core import __all__ as _core_all
+
+__version__ = "0.1.0"
+__all__ = list(_core_all) + ["__version__"]

@@ -1,0 +1,48 @@
+"""Errors raised by the symbolic object model.
+
+Every error names the key path where it happened, e.g.
+``head.layers[0]: expected int, got str 'wide'``.
+
+>>> import symbo as sb
+>>> issubclass(sb.SymbolicTypeError, TypeError) and issubclass(sb.SymbolicTypeError, sb.SymbolicError)
+True
+"""
+
+from __future__ import annotations
+
+
+class SymbolicError(Exception):
+    """Base class of all symbo errors about symbolic values."""
+
+
+class SymbolicTypeError(SymbolicError, TypeError):
+    """A value does not fit the type of the field it is given to."""
+
+
+class SymbolicValueError(SymbolicError, ValueError):
+    """A value has the right type but is not allowed (literal, cycle, malformed input)."""
+
+
+class SymbolicKeyError(SymbolicError, KeyError):
+    """An unknown field, key or key path."""
+
+    def __str__(self) -> str:  # KeyError quotes its argument; keep the message readable.
+        return str(self.args[0]) if self.args else ""
+
+
+class SealedError(SymbolicError, PermissionError):
+    """An edit of a sealed symbolic value."""
+
+
+class CycleError(SymbolicValueError):
+    """An edit that would make a symbolic value its own descendant."""
+
+
+class SerializationError(SymbolicValueError):
+    """JSON that cannot be turned into symbolic values, or values that cannot become JSON."""
+
+
+def at(path: object, message: str) -> str:
+    """Prefixes ``message`` with ``path`` when the path is not the root."""
+    text = str(path)
+    return f"{text}: {message}" if text else message

@@ -1,0 +1,106 @@
+"""``sb.format``: readable, deterministic text for symbolic values.
+
+Short values stay on one line; longer ones break one child per line. Classes print by their
+registered short name, so the text language of ``symbo.dsl`` can read the text back.
+
+>>> import symbo as sb
+>>> print(sb.format(sb.Dict(lr=0.1, layers=[64, 32])))
+{'lr': 0.1, 'layers': [64, 32]}
+>>> print(sb.format(sb.Dict(name="a" * 30, layers=list(range(12)))))
+{
+  'name': 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+  'layers': [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+}
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from symbo.core import registry
+from symbo.core.compare import eq
+from symbo.core.node import MISSING, Symbolic
+
+
+def format(  # noqa: A001 - the public name is sb.format
+    value: Any,
+    compact: bool = False,
+    *,
+    indent: int = 2,
+    max_width: int = 80,
+    hide_default: bool = False,
+) -> str:
+    """Text for ``value``: one line when ``compact`` or short enough, else indented.
+
+    ``hide_default=True`` leaves out fields of objects that hold their default value.
+    """
+    return _fmt(value, 0, compact, indent, max_width, hide_default)
+
+
+def type_label(cls: type) -> str:
+    """The name a class prints under: its registered short name, or its qualified name."""
+    return registry.short_name(cls) or cls.__qualname__
+
+
+def _leaf(value: Any) -> str:
+    t = type(value)
+    if t is float:
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if t in (int, str, bool, type(None)) or value is MISSING:
+        return repr(value)
+    name = registry.short_name(value) if (isinstance(value, type) or callable(value)) else None
+    if name is not None:
+        return name
+    return repr(value)
+
+
+def _items(value: Symbolic, hide_default: bool) -> list[tuple[str, Any]]:
+    if isinstance(value, list):
+        return [("", v) for v in list.__iter__(value)]
+    if isinstance(value, dict):
+        return [(f"{k!r}: ", v) for k, v in dict.items(value)]
+    items = []
+    fields = type(value).sym_schema().by_name  # type: ignore[attr-defined]
+    for key, v in value.sym_items():
+        if hide_default and eq(v, fields[key].default):
+            continue
+        items.append((f"{key}=", v))
+    return items
+
+
+def _brackets(value: Any) -> tuple[str, str]:
+    if isinstance(value, list):
+        return "[", "]"
+    if isinstance(value, dict):
+        return "{", "}"
+    if isinstance(value, tuple):
+        return "(", ")"
+    return f"{type_label(type(value))}(", ")"
+
+
+def _fmt(value: Any, level: int, compact: bool, indent: int, width: int, hide: bool) -> str:
+    if isinstance(value, Symbolic):
+        custom = getattr(value, "sym_format", None)
+        if custom is not None:
+            return custom(lambda v, c=compact: _fmt(v, level, c, indent, width, hide))
+        items = _items(value, hide)
+    elif isinstance(value, (list, tuple)) and type(value) in (list, tuple):
+        items = [("", v) for v in value]
+    elif type(value) is dict:
+        items = [(f"{k!r}: ", v) for k, v in value.items()]
+    else:
+        return _leaf(value)
+    open_, close = _brackets(value)
+    one_line = ", ".join(p + _fmt(v, 0, True, indent, width, hide) for p, v in items)
+    if type(value) is tuple and len(items) == 1:
+        one_line += ","
+    if compact or not items or len(one_line) + len(open_) + level * indent <= width:
+        return f"{open_}{one_line}{close}"
+    pad = " " * (indent * (level + 1))
+    lines = [pad + p + _fmt(v, level + 1, False, indent, width, hide) for p, v in items]
+    return open_ + "\n" + ",\n".join(lines) + "\n" + " " * (indent * level) + close

@@ -1,0 +1,530 @@
+"""``sb.Object``: a class whose fields, declared by annotations, form a symbolic tree.
+
+>>> import symbo as sb
+>>> class Head(sb.Object):
+...     layers: list[int] = [64]
+>>> class Trainer(sb.Object):
+...     lr: float = 1e-3
+...     head: Head | None = None
+>>> t = Trainer(lr=0.1, head=Head())
+>>> t.rebind({"head.layers[0]": 32}).head.layers
+List([32])
+>>> str(t.head.sym_path)
+'head'
+"""
+
+from __future__ import annotations
+
+import sys
+import typing
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
+
+import attrs
+
+from symbo.core import registry
+from symbo.core.containers import _ATOMIC, Dict, _copy_leaf, _unlink
+from symbo.core.errors import SymbolicKeyError, SymbolicTypeError, at
+from symbo.core.keypath import Key, KeyPath
+from symbo.core.node import MISSING, Symbolic, Undo, _link
+from symbo.core.validation import ANY, Check, CheckFailure, PredicateCheck, compile_check
+
+
+@attrs.frozen(slots=True)
+class FieldSpec:
+    """What ``sb.field(...)`` puts in a class body: a default plus documentation and a check."""
+
+    default: Any = MISSING
+    doc: str | None = None
+    check: Callable[[Any], bool] | None = None
+    message: str | None = None
+
+
+def field(
+    default: Any = MISSING,
+    *,
+    doc: str | None = None,
+    check: Callable[[Any], bool] | None = None,
+    message: str | None = None,
+) -> Any:
+    """Declares a field with a docstring and/or an extra value check.
+
+    >>> import symbo as sb
+    >>> class Conv(sb.Object):
+    ...     filters: int = sb.field(32, doc="output channels", check=lambda v: v > 0)
+    >>> Conv(filters=-1)
+    Traceback (most recent call last):
+    ...
+    symbo.core.errors.SymbolicValueError: filters: -1 rejected by <lambda>
+    """
+    return FieldSpec(default, doc, check, message)
+
+
+@attrs.frozen(slots=True)
+class Field:
+    """One field of a symbolic class: name, annotation, compiled check, default."""
+
+    name: str
+    annotation: Any
+    check: Check
+    default: Any = MISSING
+    doc: str | None = None
+
+    @property
+    def required(self) -> bool:
+        return self.default is MISSING
+
+
+@attrs.frozen(slots=True)
+class Schema:
+    """The fields of a symbolic class and how positional arguments bind to them."""
+
+    fields: tuple[Field, ...]
+    positional: tuple[str, ...]
+    var_positional: str | None = None
+    var_keyword: str | None = None
+    by_name: dict[str, Field] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
+
+
+def _default_factory(default: Any) -> Any:
+    """Returns (value, needs_copy): symbolic or mutable defaults are copied per instance."""
+    return default
+
+
+class Object(Symbolic):
+    """Base class of user-defined symbolic classes.
+
+    Fields come from class annotations; a class attribute gives the default (``sb.MISSING``
+    or no value means required). Values are validated on construction and on every edit; plain
+    lists and dicts become ``sb.List``/``sb.Dict``. Assigning a field (``t.lr = 0.1``) is a
+    rebind. Override ``_on_bound`` to compute derived state after construction and after each
+    edit of this object's fields, and ``_on_change`` to hear about edits below.
+
+    >>> import symbo as sb
+    >>> class Block(sb.Object):
+    ...     units: int
+    ...     act: str = "relu"
+    >>> Block(64)
+    Block(units=64, act='relu')
+    >>> Block("wide")
+    Traceback (most recent call last):
+    ...
+    symbo.core.errors.SymbolicTypeError: units: expected int, got str 'wide'
+    """
+
+    _sym_partial_ok: ClassVar[bool] = False
+    _sym_type_name: ClassVar[str]
+
+    def __init_subclass__(cls, *, type_name: str | None = None, register: bool = True, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if "_sym_schema_" not in cls.__dict__:
+            type.__setattr__(cls, "_sym_schema_", None)
+        type.__setattr__(cls, "_sym_type_name", type_name or registry.default_name(cls))
+        type.__setattr__(cls, "_sym_has_on_bound", cls._on_bound is not Object._on_bound)
+        if register:
+            registry.register(cls, cls._sym_type_name)
+
+    # ---- construction --------------------------------------------------------------------
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._sym_init(args, kwargs, type(self)._sym_partial_ok)
+
+    @classmethod
+    def partial(cls, *args: Any, **kwargs: Any) -> Any:
+        """Builds an instance that may leave required fields ``MISSING`` (fill them later).
+
+        >>> import symbo as sb
+        >>> class A(sb.Object):
+        ...     x: int
+        >>> A.partial().x
+        MISSING
+        """
+        obj = cls.__new__(cls)
+        obj._sym_init(args, kwargs, True)
+        return obj
+
+    def _sym_init(self, args: tuple, kwargs: dict, partial_ok: bool) -> None:
+        cls = type(self)
+        init = cls.__dict__.get("_sym_init_fn_")
+        if init is None:
+            init = _compile_init(cls)
+        init(self, args, kwargs, partial_ok)
+
+    def _on_bound(self) -> None:
+        """Called after construction, cloning and each edit of this object's own fields."""
+
+    # ---- schema --------------------------------------------------------------------------
+    @classmethod
+    def sym_schema(cls) -> Schema:
+        """The resolved fields of this class."""
+        return cls.__dict__["_sym_schema_"] or _resolve_schema(cls)
+
+    @classmethod
+    def sym_fields(cls) -> tuple[Field, ...]:
+        return cls.sym_schema().fields
+
+    @property
+    def sym_init_args(self) -> Dict:
+        """The arguments this object is built from, as a read-only ``sb.Dict``."""
+        d = self.__dict__
+        return Dict._view({f.name: d[f.name] for f in self.sym_schema().fields})
+
+    def sym_nondefault(self) -> dict[str, Any]:
+        """Fields whose value differs from the default."""
+        from symbo.core.compare import eq
+
+        d = self.__dict__
+        return {f.name: d[f.name] for f in self.sym_schema().fields if not eq(d[f.name], f.default)}
+
+    # ---- tree protocol -------------------------------------------------------------------
+    def sym_items(self) -> Iterator[tuple[Key, Any]]:
+        d = self.__dict__
+        for f in self.sym_schema().fields:
+            yield f.name, d[f.name]
+
+    def _sym_child(self, key: Key) -> Any:
+        f = self.sym_schema().by_name.get(key) if type(key) is str else None
+        if f is None:
+            raise SymbolicKeyError(at(self.sym_path, _no_field(type(self), key)))
+        return self.__dict__[key]
+
+    def _sym_check(self, key: Key, value: Any) -> Any:
+        schema = self.sym_schema()
+        f = schema.by_name.get(key) if type(key) is str else None
+        if f is None:
+            raise SymbolicKeyError(at(self.sym_path, _no_field(type(self), key)))
+        if value is MISSING:
+            if f.default is not MISSING:
+                value = f.default
+                if isinstance(value, Symbolic):
+                    value = value._sym_clone(True, {})
+            elif type(self)._sym_partial_ok:
+                return MISSING
+            else:
+                raise SymbolicTypeError(at(self.sym_path + key, "a required field cannot be MISSING"))
+        try:
+            return f.check(value)
+        except CheckFailure as e:
+            raise e.to_error(self.sym_path + key) from None
+
+    def _sym_assign(self, key: Key, value: Any) -> tuple[Any, Undo]:
+        d = self.__dict__
+        old = d[key]
+        value = self._sym_adopt(value, key)
+        d[key] = value
+        if old is not value:
+            _unlink(old)
+
+        def undo() -> None:
+            d[key] = old
+            if isinstance(old, Symbolic):
+                _link(old, self, key)
+            if value is not old:
+                _unlink(value)
+
+        return old, undo
+
+    def _sym_clone(self, deep: bool, memo: dict) -> Object:
+        cls = type(self)
+        out = cls.__new__(cls)
+        src = self.__dict__
+        nd = out.__dict__
+        nd["_sym_parent"] = None
+        nd["_sym_key"] = None
+        nd["_sym_sealed"] = src["_sym_sealed"]
+        for f in (cls.__dict__["_sym_schema_"] or _resolve_schema(cls)).fields:
+            name = f.name
+            value = src[name]
+            if type(value) in _ATOMIC:
+                nd[name] = value
+            elif isinstance(value, Symbolic):
+                c = value._sym_clone(deep, memo)
+                c_dict = getattr(c, "__dict__", None)
+                if c_dict is not None and "_sym_parent" in c_dict:
+                    c_dict["_sym_parent"] = out
+                    c_dict["_sym_key"] = name
+                else:
+                    _link(c, out, name)
+                nd[name] = c
+            else:
+                nd[name] = _copy_leaf(value, deep, memo)
+        if cls._sym_has_on_bound:  # type: ignore[attr-defined]
+            out._on_bound()
+        return out
+
+    # ---- attribute access ----------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name[0] != "_" and name in self.sym_schema().by_name:
+            self.rebind({name: value})
+        else:
+            object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if name in self.sym_schema().by_name:
+            raise SymbolicTypeError(at(self.sym_path + name, "fields cannot be deleted; rebind instead"))
+        object.__delattr__(self, name)
+
+    # ---- comparison, hashing, printing ---------------------------------------------------
+    def __eq__(self, other: object) -> bool:
+        from symbo.core.compare import eq
+
+        return eq(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        from symbo.core.compare import sym_hash
+
+        return sym_hash(self)
+
+    def __repr__(self) -> str:
+        from symbo.core.formatting import format as sym_format
+
+        return sym_format(self, compact=True)
+
+    def __str__(self) -> str:
+        from symbo.core.formatting import format as sym_format
+
+        return sym_format(self)
+
+    def __reduce__(self) -> Any:
+        d = self.__dict__
+        fields = {f.name: d[f.name] for f in self.sym_schema().fields}
+        extra = {k: v for k, v in d.items() if k not in fields and not k.startswith("_sym_")}
+        return (_rebuild_object, (type(self), fields, d["_sym_sealed"], extra))
+
+
+def _rebuild_object(cls: type, fields: dict, sealed: bool, extra: dict) -> Object:
+    obj = cls.__new__(cls)
+    d = obj.__dict__
+    d["_sym_parent"] = None
+    d["_sym_key"] = None
+    d["_sym_sealed"] = sealed
+    for name, value in fields.items():
+        if isinstance(value, Symbolic):
+            _link(value, obj, name)
+        d[name] = value
+    d.update(extra)
+    return obj
+
+
+# ---- binding helpers ---------------------------------------------------------------------------
+def _bind_positional(cls: type, schema: Schema, args: tuple, kwargs: dict) -> dict:
+    positional = schema.positional
+    n = len(positional)
+    if len(args) > n:
+        if schema.var_positional is None:
+            raise SymbolicTypeError(
+                f"{cls.__name__}() takes {n} positional argument{'s' if n != 1 else ''} "
+                f"but {len(args)} were given"
+            )
+        values = dict(zip(positional, args))
+        values[schema.var_positional] = list(args[n:])
+    else:
+        values = dict(zip(positional, args))
+    for key, value in kwargs.items():
+        if key in values:
+            raise SymbolicTypeError(f"{cls.__name__}() got multiple values for field {key!r}")
+        values[key] = value
+    return values
+
+
+def _collect_var_keyword(schema: Schema, values: dict) -> None:
+    extras = {k: values.pop(k) for k in [k for k in values if k not in schema.by_name]}
+    if extras:
+        given = values.get(schema.var_keyword)
+        if given:
+            extras = {**dict(given), **extras}
+        values[schema.var_keyword] = extras
+
+
+def _missing(cls: type, schema: Schema, values: dict, done: dict | None = None) -> None:
+    done = done or {}
+    names = [f.name for f in schema.fields
+             if f.required and values.get(f.name, done.get(f.name, MISSING)) is MISSING]
+    listed = ", ".join(repr(n) for n in names)
+    raise SymbolicTypeError(
+        f"{cls.__name__}: missing required field{'s' if len(names) > 1 else ''} {listed} "
+        f"(use {cls.__name__}.partial(...) to leave fields for later)"
+    )
+
+
+def _unknown(cls: type, schema: Schema, values: dict, done: dict | None = None) -> None:
+    unknown = [k for k in values if k not in schema.by_name]
+    raise SymbolicKeyError(at(KeyPath((str(unknown[0]),)), _no_field(cls, unknown[0])))
+
+
+def _no_field(cls: type, key: Any) -> str:
+    fields = ", ".join(f.name for f in cls.sym_schema().fields)  # type: ignore[attr-defined]
+    return f"{cls.__name__} has no field {key!r} (fields: {fields or 'none'})"
+
+
+# ---- the generated constructor ---------------------------------------------------------------
+_FAST_TYPES = {"int": int, "float": float, "str": str, "bool": bool}
+_CONSTANTS = (int, float, str, bool, type(None))
+
+
+def _field_value(obj: Object, f: Field, value: Any) -> Any:
+    """The general path for one field value: check, convert, adopt."""
+    try:
+        value = f.check(value)
+    except CheckFailure as e:
+        raise e.to_error(KeyPath._from_keys((f.name,))) from None
+    if isinstance(value, Symbolic):
+        value = obj._sym_adopt(value, f.name)
+    return value
+
+
+def _field_default(obj: Object, f: Field) -> Any:
+    value = f.default
+    if isinstance(value, Symbolic):
+        value = value._sym_clone(True, {})
+    return _field_value(obj, f, value)
+
+
+def _compile_init(cls: type) -> Callable[..., None]:
+    """Generates a constructor specialised to the class's fields (as attrs and dataclasses do).
+
+    The source is built from this template and the field names only (identifiers from the
+    class body), never from user data.
+    """
+    schema: Schema = cls.__dict__["_sym_schema_"] or _resolve_schema(cls)
+    env: dict[str, Any] = {
+        "MISSING": MISSING, "cls": cls, "schema": schema, "_bind": _bind_positional,
+        "_varkw": _collect_var_keyword, "_missing": _missing, "_unknown": _unknown,
+        "_value": _field_value, "_default": _field_default,
+    }
+    lines = [
+        "def init(self, args, kw, partial_ok):",
+        "    if args:",
+        "        kw = _bind(cls, schema, args, kw)",
+    ]
+    if schema.var_keyword is not None:
+        lines.append("    _varkw(schema, kw)")
+    lines += [
+        "    d = self.__dict__",
+        "    d['_sym_parent'] = None",
+        "    d['_sym_key'] = None",
+        "    d['_sym_sealed'] = False",
+        "    pop = kw.pop",
+    ]
+    for i, f in enumerate(schema.fields):
+        env[f"F{i}"] = f
+        env[f"D{i}"] = f.default
+        fast = _fast_type(f.check)
+        lines.append(f"    v = pop({f.name!r}, MISSING)")
+        lines.append("    if v is MISSING:")
+        if f.default is MISSING:
+            lines.append("        if not partial_ok:")
+            lines.append("            _missing(cls, schema, kw, d)")
+        elif type(f.default) in _CONSTANTS and (fast is None or type(f.default) is fast):
+            lines.append(f"        v = D{i}")
+        else:
+            lines.append(f"        v = _default(self, F{i})")
+        if fast is not None:
+            env[f"T{i}"] = fast
+            lines.append(f"    elif type(v) is not T{i}:")
+        else:
+            lines.append("    else:")
+        lines.append(f"        v = _value(self, F{i}, v)")
+        lines.append(f"    d[{f.name!r}] = v")
+    lines.append("    if kw:")
+    lines.append("        _unknown(cls, schema, kw, d)")
+    if cls._sym_has_on_bound:  # type: ignore[attr-defined]
+        lines.append("    self._on_bound()")
+    exec("\n".join(lines), env)  # noqa: S102 - generated from field names only
+    init = env["init"]
+    type.__setattr__(cls, "_sym_init_fn_", init)
+    return init
+
+
+def _fast_type(check: Check) -> type | None:
+    from symbo.core.validation import ExactCheck, FloatCheck, IntCheck
+
+    if isinstance(check, IntCheck):
+        return int
+    if isinstance(check, FloatCheck):
+        return float
+    if isinstance(check, ExactCheck) and check.cls in (str, bool):
+        return check.cls
+    if check is ANY:
+        return None
+    return None
+
+
+# ---- schema resolution -------------------------------------------------------------------------
+def _resolve_schema(cls: type) -> Schema:
+    """Builds the schema of an Object subclass from its (and its bases') annotations."""
+    fields: dict[str, Field] = {}
+    for klass in reversed(cls.__mro__):
+        if not (isinstance(klass, type) and issubclass(klass, Object)) or klass is Object:
+            continue
+        given = klass.__dict__.get("_sym_schema_")
+        if given is not None and klass is not cls:
+            for f in given.fields:
+                fields[f.name] = f
+            continue
+        own = klass.__dict__.get("__annotations__", {})
+        for name, annotation in own.items():
+            if name.startswith("_"):
+                continue
+            resolved = _resolve_annotation(klass, name, annotation)
+            if typing.get_origin(resolved) is ClassVar or resolved is ClassVar:
+                continue
+            raw_default = klass.__dict__.get(name, MISSING)
+            if raw_default is MISSING and name in fields:
+                raw_default = fields[name].default
+            doc, extra = None, None
+            if isinstance(raw_default, FieldSpec):
+                doc, extra = raw_default.doc, raw_default
+                raw_default = raw_default.default
+            try:
+                check = compile_check(resolved)
+            except SymbolicTypeError as e:
+                raise SymbolicTypeError(f"{cls.__name__}.{name}: {e}") from None
+            if extra is not None and extra.check is not None:
+                check = PredicateCheck(check, extra.check, extra.message)
+            if raw_default is not MISSING and not isinstance(raw_default, Symbolic):
+                try:
+                    check(raw_default)
+                except CheckFailure as e:
+                    raise SymbolicTypeError(
+                        f"{cls.__name__}: default of field {e.to_error(KeyPath((name,)))}"
+                    ) from None
+            fields[name] = Field(name, resolved, check, raw_default, doc)
+    ordered = tuple(fields.values())
+    schema = Schema(ordered, tuple(f.name for f in ordered))
+    type.__setattr__(cls, "_sym_schema_", schema)
+    return schema
+
+
+def _resolve_annotation(klass: type, name: str, annotation: Any) -> Any:
+    if not isinstance(annotation, str):
+        return annotation
+    module = sys.modules.get(klass.__module__)
+    globalns = dict(vars(module)) if module else {}
+    localns: dict[str, Any] = {}
+    for full in registry.names():  # symbolic classes defined anywhere, by short name
+        value = registry._BY_NAME[full]
+        if isinstance(value, type):
+            localns.setdefault(full.rsplit(".", 1)[-1], value)
+    localns.update(vars(klass))
+    localns[klass.__name__] = klass
+    try:
+        return eval(annotation, globalns, localns)  # noqa: S307 - the user's own annotation
+    except Exception as e:  # NameError for undefined names, TypeError for bad unions
+        raise SymbolicTypeError(
+            f"{klass.__name__}.{name}: cannot resolve annotation {annotation!r} ({e})"
+        ) from None
+
+
+def make_schema(fields: list[Field], positional: list[str], var_positional: str | None = None,
+                var_keyword: str | None = None) -> Schema:
+    """Builds a schema explicitly (used by ``symbolize`` for signatures)."""
+    return Schema(tuple(fields), tuple(positional), var_positional, var_keyword)
+
+
+__all__ = ["Object", "Field", "Schema", "field", "make_schema", "ANY"]

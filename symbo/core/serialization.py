@@ -1,0 +1,232 @@
+"""JSON for symbolic values: ``sb.to_json``, ``sb.from_json``, ``sb.save``, ``sb.load``.
+
+Objects are written as ``{"_type": "<registered name>", field: value, ...}``. Loading resolves
+``_type`` only through the registry of symbolic classes (and ``{"_ref": name}`` through values
+registered with ``sb.register``): it never imports a module, evaluates text or unpickles, and it
+never modifies its input.
+
+>>> import symbo as sb
+>>> class Unit(sb.Object):
+...     width: int = 8
+>>> data = sb.to_json(sb.Dict(u=Unit(16), sizes=(1, 2)))
+>>> data["u"]["width"], sb.eq(sb.from_json(data), sb.Dict(u=Unit(16), sizes=(1, 2)))
+(16, True)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from symbo.core import registry
+from symbo.core.containers import Dict, List
+from symbo.core.errors import SerializationError, SymbolicError, at
+from symbo.core.keypath import KeyPath
+from symbo.core.node import MISSING, Symbolic
+
+TYPE_KEY = "_type"
+REF_KEY = "_ref"
+_TUPLE = "tuple"
+_MISSING = "MISSING"
+_RESERVED = (TYPE_KEY, REF_KEY)
+
+
+def to_json(value: Any) -> Any:
+    """A JSON-compatible structure (dicts, lists, str, numbers, bool, None) for ``value``."""
+    try:
+        return _to(value)
+    except _PathError as e:
+        raise e.to_error() from None
+
+
+def to_json_str(value: Any, **json_kwargs: Any) -> str:
+    """``json.dumps(to_json(value))``; keyword arguments go to ``json.dumps``."""
+    return json.dumps(to_json(value), **json_kwargs)
+
+
+class _PathError(Exception):
+    """An error deep inside a value; keys are collected (reversed) on the way out."""
+
+    def __init__(self, message: str, cls: type[SymbolicError] = SerializationError) -> None:
+        super().__init__(message)
+        self.message = message
+        self.cls = cls
+        self.keys: list[Any] = []
+
+    def to_error(self) -> SymbolicError:
+        path = KeyPath._from_keys(tuple(reversed(self.keys)))
+        return self.cls(at(path, self.message))
+
+
+def _to(value: Any) -> Any:
+    t = type(value)
+    if t is int or t is str or t is float or t is bool or value is None:
+        return value
+    if isinstance(value, Symbolic):
+        key: Any = None
+        try:
+            if isinstance(value, list):
+                out_list = []
+                for key, v in enumerate(list.__iter__(value)):
+                    tv = type(v)
+                    out_list.append(v if tv is int or tv is str or tv is float or tv is bool
+                                    or v is None else _to(v))
+                return out_list
+            if isinstance(value, dict):
+                out = {}
+                for key, v in dict.items(value):
+                    if key in _RESERVED:
+                        raise _PathError(f"the dict key {key!r} is reserved for JSON")
+                    out[key] = _to(v)
+                return out
+            out = {TYPE_KEY: type(value)._sym_type_name}  # type: ignore[attr-defined]
+            for key, v in value.sym_items():
+                tv = type(v)
+                out[key] = v if tv is int or tv is str or tv is float or tv is bool or v is None \
+                    else _to(v)
+            return out
+        except _PathError as e:
+            if key is not None:
+                e.keys.append(key)
+            raise
+    if value is MISSING:
+        return {TYPE_KEY: _MISSING}
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if t is tuple or t is list:
+        items = []
+        for i, v in enumerate(value):
+            try:
+                items.append(_to(v))
+            except _PathError as e:
+                e.keys.append(i)
+                raise
+        return {TYPE_KEY: _TUPLE, "items": items} if t is tuple else items
+    if t is dict:
+        return _to(Dict(value))
+    name = registry.name_of(value)
+    if name is not None:
+        return {REF_KEY: name}
+    kind = "function" if callable(value) and not isinstance(value, type) else type(value).__name__
+    raise _PathError(
+        f"cannot write a {kind} ({value!r:.60}) as JSON; register it with sb.register "
+        "or use a symbolic value"
+    )
+
+
+def from_json(data: Any) -> Any:
+    """Symbolic values from a JSON structure (or a JSON string); the inverse of ``to_json``."""
+    if isinstance(data, (str, bytes)):
+        data = _loads(data, "<string>")
+    try:
+        return _from(data)
+    except _PathError as e:
+        raise e.to_error() from None
+
+
+def _loads(text: str | bytes, source: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SerializationError(
+            f"{source}:{e.lineno}:{e.colno}: malformed JSON: {e.msg}"
+        ) from None
+
+
+def _from(data: Any) -> Any:
+    t = type(data)
+    if t is int or t is str or t is float or t is bool or data is None:
+        return data
+    key: Any = None
+    try:
+        if t is list:
+            items = []
+            for key, v in enumerate(data):
+                tv = type(v)
+                items.append(v if tv is int or tv is str or tv is float or tv is bool
+                             or v is None else _from(v))
+            return List(items)
+        if t is not dict:
+            raise _PathError(f"unexpected {t.__name__} in JSON data")
+        type_name = data.get(TYPE_KEY)
+        if type_name is None:
+            if REF_KEY in data:
+                if len(data) != 1 or not isinstance(data[REF_KEY], str):
+                    raise _PathError("a reference is written {'_ref': 'name'}")
+                try:
+                    return registry.lookup(data[REF_KEY])
+                except SerializationError as e:
+                    raise _PathError(str(e)) from None
+            out = {}
+            for key, v in data.items():
+                out[key] = _from(v)
+            return Dict(out)
+        if type_name.__class__ is not str:
+            raise _PathError(f"'_type' must be a string, got {type_name!r}")
+        if type_name == _TUPLE:
+            items = data.get("items")
+            if not isinstance(items, list) or len(data) != 2:
+                raise _PathError("a tuple is written {'_type': 'tuple', 'items': [...]}")
+            tup = []
+            for key, v in enumerate(items):
+                tup.append(_from(v))
+            return tuple(tup)
+        if type_name == _MISSING:
+            return MISSING
+        cls = _symbolic_class(type_name)
+        kwargs = {}
+        partial = False
+        for key, v in data.items():
+            if key == TYPE_KEY:
+                continue
+            tv = type(v)
+            if tv is int or tv is str or tv is float or tv is bool or v is None:
+                kwargs[key] = v
+            else:
+                v = kwargs[key] = _from(v)
+                if v is MISSING:
+                    partial = True
+        key = None
+        try:
+            return cls.partial(**kwargs) if partial else cls(**kwargs)
+        except SymbolicError as e:
+            raise _PathError(str(e), type(e)) from None
+    except _PathError as e:
+        if key is not None:
+            e.keys.append(key)
+        raise
+
+
+def _symbolic_class(type_name: str) -> Any:
+    cls = registry._BY_NAME.get(type_name)
+    if cls is not None and isinstance(cls, type) and issubclass(cls, Symbolic) and \
+            hasattr(cls, "_sym_type_name"):
+        return cls
+    try:
+        cls = registry.lookup(type_name)
+    except SerializationError as e:
+        raise _PathError(str(e)) from None
+    raise _PathError(f"{type_name!r} is not a symbolic class")
+
+
+def save(value: Any, path: str | os.PathLike, *, indent: int | None = 2) -> None:
+    """Writes ``value`` as JSON to a file (atomically: a temporary file, then a rename)."""
+    text = json.dumps(to_json(value), indent=indent)
+    tmp = f"{os.fspath(path)}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def load(path: str | os.PathLike) -> Any:
+    """Reads symbolic values written by :func:`save`."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    return from_json(_loads(text, os.fspath(path)))
