@@ -36,6 +36,7 @@ $(BENCH_VENV)/.installed: pyproject.toml benchmarks/requirements.txt
 
 bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python benchmarks/core_bench.py
+	$(BENCH_VENV)/bin/python benchmarks/dsl_bench.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) *.egg-info

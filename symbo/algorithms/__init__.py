@@ -1,0 +1,20 @@
+"""Search algorithms over DNA specs. Layer 2: imports ``symbo.core`` and ``symbo.dsl`` only.
+
+Algorithms see the DNA spec and DNA, never the user's program, so either can change without
+touching the other. Every algorithm is a symbolic object: its settings serialize, and can be
+markers searched by an outer loop.
+"""
+
+from symbo.algorithms.base import Algorithm, AlgorithmError
+from symbo.algorithms.early_stopping import ASHA, EarlyStoppingPolicy, MedianStopping
+from symbo.algorithms.evolution import HillClimb, RegularizedEvolution
+from symbo.algorithms.grid import Grid
+from symbo.algorithms.mcts import MCTS
+from symbo.algorithms.mutation import Crossover, Mutator, Uniform, UniformCrossover
+from symbo.algorithms.random_search import Random
+
+__all__ = [
+    "ASHA", "Algorithm", "AlgorithmError", "Crossover", "EarlyStoppingPolicy", "Grid",
+    "HillClimb", "MCTS", "MedianStopping", "Mutator", "Random", "RegularizedEvolution",
+    "Uniform", "UniformCrossover",
+]

@@ -31,7 +31,7 @@ from symbo.core.node import MISSING, DeferredValue, FieldUpdate, Symbolic
 from symbo.core.object import Field, Object, field
 from symbo.core.rebind import rebind
 from symbo.core.registry import register
-from symbo.core.serialization import from_json, load, save, to_json, to_json_str
+from symbo.core.serialization import from_json, from_json_str, load, save, to_json, to_json_str
 from symbo.core.symbolize import ClassWrapper, Functor, build, symbolize
 from symbo.core.traversal import TraverseAction, clone, query, traverse
 
@@ -42,6 +42,6 @@ __all__ = [
     "Functor", "KeyPath", "List", "MISSING", "Object", "SealedError", "SerializationError",
     "Symbolic", "SymbolicError", "SymbolicKeyError", "SymbolicTypeError", "SymbolicValueError",
     "TraverseAction", "build", "clone", "diff", "eq", "field", "format", "from_json", "hash",
-    "load", "query", "rebind", "register", "registry", "save", "symbolize", "to_json",
+    "from_json_str", "load", "query", "rebind", "register", "registry", "save", "symbolize", "to_json",
     "to_json_str", "traverse",
 ]

@@ -48,24 +48,32 @@ class List(list, Symbolic):
         self._sym_fill(items)
 
     def _sym_fill(self, items: Iterable[Any]) -> None:
+        """Fills this (empty) list; on an error it is left empty and the items left free."""
         check = self._sym_element
         append = list.append
-        for i, item in enumerate(items):
-            if check is not None:
-                try:
-                    item = check(item)
-                except CheckFailure as e:
-                    e.keys.append(i)
-                    raise
-            else:
-                t = type(item)
-                if t is list:
-                    item = List(item)
-                elif t is dict:
-                    item = Dict(item)
-            if isinstance(item, Symbolic):
-                item = self._sym_adopt(item, i)
-            append(self, item)
+        try:
+            for i, item in enumerate(items):
+                if check is not None:
+                    try:
+                        item = check(item)
+                    except CheckFailure as e:
+                        e.keys.append(i)
+                        raise
+                else:
+                    t = type(item)
+                    if t is list:
+                        item = List(item)
+                    elif t is dict:
+                        item = Dict(item)
+                if isinstance(item, Symbolic):
+                    item = self._sym_adopt(item, i)
+                append(self, item)
+        except BaseException:
+            for item in list.__iter__(self):
+                if isinstance(item, Symbolic) and item._sym_parent is self:
+                    _link(item, None, None)
+            list.clear(self)
+            raise
 
     @classmethod
     def _checked(cls, value: Any, element: Check | None) -> List:
@@ -73,10 +81,20 @@ class List(list, Symbolic):
         if type(value) is cls and value._sym_parent is None:
             if value._sym_element is element:
                 return value
-            new = list(value)
+            items = list(value)
+            old_element = value._sym_element
             list.clear(value)
             value._sym_element = element
-            value._sym_fill(new)
+            try:
+                value._sym_fill(items)
+            except BaseException:  # leave the given list as it was
+                list.extend(value, items)
+                value._sym_element = old_element
+                value._sym_reindex()
+                raise
+            for old, new in zip(items, list.__iter__(value), strict=True):
+                if old is not new and isinstance(old, Symbolic) and old._sym_parent is value:
+                    _link(old, None, None)  # replaced by its converted copy
             return value
         out = cls.__new__(cls)
         list.__init__(out)
@@ -172,8 +190,9 @@ class List(list, Symbolic):
             if type(item) in _ATOMIC:
                 append(out, item)
             elif isinstance(item, Symbolic):
-                c = item._sym_clone(deep, memo)
-                _link(c, out, i)
+                c = _clone_child(item, deep, memo)
+                if isinstance(c, Symbolic):
+                    _link(c, out, i)
                 append(out, c)
             else:
                 append(out, _copy_leaf(item, deep, memo))
@@ -197,11 +216,20 @@ class List(list, Symbolic):
 
     def __setitem__(self, index: Any, value: Any) -> None:
         if isinstance(index, slice):
-            items = [self._sym_check(i, v) for i, v in enumerate(value)]
+            start, _, step = index.indices(len(self))
+            items = [self._sym_check(start + i * step, v) for i, v in enumerate(value)]
 
             def do() -> None:
                 olds = list.__getitem__(self, index)
-                list.__setitem__(self, index, [_detach_for(self, v) for v in items])
+                # Distinct placeholder keys: the same free node given twice is cloned once.
+                new = [self._sym_adopt(v, -1 - i) if isinstance(v, Symbolic) else v
+                       for i, v in enumerate(items)]
+                try:
+                    list.__setitem__(self, index, new)
+                except BaseException:
+                    for v in new:
+                        _unlink(v)
+                    raise
                 for old in olds:
                     if not any(old is x for x in list.__iter__(self)):
                         _unlink(old)
@@ -327,14 +355,17 @@ class List(list, Symbolic):
         return sym_format(self)
 
     def __reduce__(self) -> Any:
-        return (_rebuild_list, (list(self),))
+        return (_rebuild_list, (list(self), self._sym_element, self._sym_sealed))
 
     def copy(self) -> List:  # type: ignore[override]
         return self._sym_clone(False, {})
 
 
-def _rebuild_list(items: list) -> List:
-    return List(items)
+def _rebuild_list(items: list, element: Check | None = None, sealed: bool = False) -> List:
+    out = List(items)
+    out._sym_element = element
+    out._sym_sealed = sealed
+    return out
 
 
 class Dict(dict, Symbolic):
@@ -355,31 +386,42 @@ class Dict(dict, Symbolic):
         self._sym_sealed = False
         self._sym_value_check = None
         try:
-            self._sym_fill(dict(items, **kwargs) if kwargs or not isinstance(items, dict) else items)
+            given = dict(items, **kwargs) if kwargs or not isinstance(items, dict) else items
+            self._sym_fill(given)
         except CheckFailure as e:  # pragma: no cover - no checks on a plain Dict
             raise e.to_error(KeyPath()) from None
 
     def _sym_fill(self, items: dict) -> None:
+        """Fills this (empty) dict; on an error it is left empty and the values left free."""
         check = self._sym_value_check
         setitem = dict.__setitem__
-        for key, value in items.items():
-            if type(key) is not str:
-                raise SymbolicTypeError(f"dict keys must be str, got {type(key).__name__} {key!r}")
-            if check is not None:
-                try:
-                    value = check(value)
-                except CheckFailure as e:
-                    e.keys.append(key)
-                    raise
-            else:
-                t = type(value)
-                if t is list:
-                    value = List(value)
-                elif t is dict:
-                    value = Dict(value)
-            if isinstance(value, Symbolic):
-                value = self._sym_adopt(value, key)
-            setitem(self, key, value)
+        try:
+            for key, value in items.items():
+                if type(key) is not str:
+                    raise SymbolicTypeError(
+                        f"dict keys must be str, got {type(key).__name__} {key!r}"
+                    )
+                if check is not None:
+                    try:
+                        value = check(value)
+                    except CheckFailure as e:
+                        e.keys.append(key)
+                        raise
+                else:
+                    t = type(value)
+                    if t is list:
+                        value = List(value)
+                    elif t is dict:
+                        value = Dict(value)
+                if isinstance(value, Symbolic):
+                    value = self._sym_adopt(value, key)
+                setitem(self, key, value)
+        except BaseException:
+            for value in dict.values(self):
+                if isinstance(value, Symbolic) and value._sym_parent is self:
+                    _link(value, None, None)
+            dict.clear(self)
+            raise
 
     @classmethod
     def _checked(cls, value: Any, check: Check | None) -> Dict:
@@ -387,9 +429,21 @@ class Dict(dict, Symbolic):
             if value._sym_value_check is check:
                 return value
             items = dict(value)
+            old_check = value._sym_value_check
             dict.clear(value)
             value._sym_value_check = check
-            value._sym_fill(items)
+            try:
+                value._sym_fill(items)
+            except BaseException:  # leave the given dict as it was
+                dict.update(value, items)
+                value._sym_value_check = old_check
+                for key, item in items.items():
+                    _relink(item, value, key)
+                raise
+            for key, old in items.items():
+                new = dict.__getitem__(value, key)
+                if old is not new and isinstance(old, Symbolic) and old._sym_parent is value:
+                    _link(old, None, None)  # replaced by its converted copy
             return value
         out = cls.__new__(cls)
         dict.__init__(out)
@@ -482,8 +536,9 @@ class Dict(dict, Symbolic):
             if type(value) in _ATOMIC:
                 setitem(out, key, value)
             elif isinstance(value, Symbolic):
-                c = value._sym_clone(deep, memo)
-                _link(c, out, key)
+                c = _clone_child(value, deep, memo)
+                if isinstance(c, Symbolic):
+                    _link(c, out, key)
                 setitem(out, key, c)
             else:
                 setitem(out, key, _copy_leaf(value, deep, memo))
@@ -567,14 +622,17 @@ class Dict(dict, Symbolic):
         return sym_format(self)
 
     def __reduce__(self) -> Any:
-        return (_rebuild_dict, (dict(self),))
+        return (_rebuild_dict, (dict(self), self._sym_value_check, self._sym_sealed))
 
     def copy(self) -> Dict:  # type: ignore[override]
         return self._sym_clone(False, {})
 
 
-def _rebuild_dict(items: dict) -> Dict:
-    return Dict(items)
+def _rebuild_dict(items: dict, check: Check | None = None, sealed: bool = False) -> Dict:
+    out = Dict(items)
+    out._sym_value_check = check
+    out._sym_sealed = sealed
+    return out
 
 
 # ---- helpers ----------------------------------------------------------------------------------
@@ -591,6 +649,21 @@ def _relink(value: Any, parent: Symbolic, key: Key) -> None:
 def _detach_for(parent: Symbolic, value: Any) -> Any:
     """Adopts ``value`` with a placeholder key; the caller reindexes afterwards."""
     return parent._sym_adopt(value, -1) if isinstance(value, Symbolic) else value
+
+
+REPLACE = "__symbo_replace__"  # memo key of clone(..., replace=fn)
+
+
+def _clone_child(value: Symbolic, deep: bool, memo: dict) -> Any:
+    """Clones a symbolic child, or substitutes it when ``clone(..., replace=fn)`` says so."""
+    replace = memo.get(REPLACE)
+    if replace is not None:
+        new = replace(value)
+        if new is not value:
+            if isinstance(new, Symbolic) and new._sym_parent is not None:
+                new = new._sym_clone(deep, memo)
+            return new
+    return value._sym_clone(deep, memo)
 
 
 def _copy_leaf(value: Any, deep: bool, memo: dict) -> Any:

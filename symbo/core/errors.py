@@ -4,7 +4,9 @@ Every error names the key path where it happened, e.g.
 ``head.layers[0]: expected int, got str 'wide'``.
 
 >>> import symbo as sb
->>> issubclass(sb.SymbolicTypeError, TypeError) and issubclass(sb.SymbolicTypeError, sb.SymbolicError)
+>>> issubclass(sb.SymbolicTypeError, TypeError)
+True
+>>> issubclass(sb.SymbolicTypeError, sb.SymbolicError)
 True
 """
 
@@ -12,7 +14,15 @@ from __future__ import annotations
 
 
 class SymbolicError(Exception):
-    """Base class of all symbo errors about symbolic values."""
+    """Base class of all symbo errors about symbolic values.
+
+    Errors made by :func:`error_at` also carry ``path`` (a KeyPath) and ``reason`` (the message
+    without the path), so code that builds values inside a larger tree (e.g. ``from_json``) can
+    report the full path of the problem.
+    """
+
+    path: object = None
+    reason: str | None = None
 
 
 class SymbolicTypeError(SymbolicError, TypeError):
@@ -46,3 +56,11 @@ def at(path: object, message: str) -> str:
     """Prefixes ``message`` with ``path`` when the path is not the root."""
     text = str(path)
     return f"{text}: {message}" if text else message
+
+
+def error_at(cls: type[SymbolicError], path: object, reason: str) -> SymbolicError:
+    """An error of class ``cls`` whose message is ``reason`` at ``path`` (see :func:`at`)."""
+    error = cls(at(path, reason))
+    error.path = path
+    error.reason = reason
+    return error

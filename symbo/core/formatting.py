@@ -83,7 +83,10 @@ def _brackets(value: Any) -> tuple[str, str]:
     return f"{type_label(type(value))}(", ")"
 
 
-def _fmt(value: Any, level: int, compact: bool, indent: int, width: int, hide: bool) -> str:
+def _fmt(value: Any, level: int, compact: bool, indent: int, width: int, hide: bool,
+         extra: int = 0) -> str:
+    """Text for ``value`` at nesting ``level``; ``extra`` is the width of what shares its line
+    (a ``key=`` label before it, a comma after it)."""
     if isinstance(value, Symbolic):
         custom = getattr(value, "sym_format", None)
         if custom is not None:
@@ -99,8 +102,11 @@ def _fmt(value: Any, level: int, compact: bool, indent: int, width: int, hide: b
     one_line = ", ".join(p + _fmt(v, 0, True, indent, width, hide) for p, v in items)
     if type(value) is tuple and len(items) == 1:
         one_line += ","
-    if compact or not items or len(one_line) + len(open_) + level * indent <= width:
+    used = level * indent + extra + len(open_) + len(one_line) + len(close)
+    if compact or not items or used <= width:
         return f"{open_}{one_line}{close}"
     pad = " " * (indent * (level + 1))
-    lines = [pad + p + _fmt(v, level + 1, False, indent, width, hide) for p, v in items]
+    last = len(items) - 1
+    lines = [pad + p + _fmt(v, level + 1, False, indent, width, hide, len(p) + (i < last))
+             for i, (p, v) in enumerate(items)]
     return open_ + "\n" + ",\n".join(lines) + "\n" + " " * (indent * level) + close

@@ -54,7 +54,9 @@ class KeyPath:
         if isinstance(text, KeyPath):
             return text
         if not isinstance(text, str):
-            raise SymbolicValueError(f"a key path must be a str, got {type(text).__name__} {text!r}")
+            raise SymbolicValueError(
+                f"a key path must be a str, got {type(text).__name__} {text!r}"
+            )
         return _parse(text)
 
     @staticmethod
@@ -162,13 +164,21 @@ def _parse(text: str) -> KeyPath:
             raise SymbolicValueError(f"malformed key path {text!r} at column {pos + 1}")
         if m.group("dot") is not None:
             if expect_name:
-                raise SymbolicValueError(f"malformed key path {text!r}: unexpected '.' at column {pos + 1}")
+                raise SymbolicValueError(
+                    f"malformed key path {text!r}: unexpected '.' at column {pos + 1}"
+                )
             expect_name = True
         elif m.group("name") is not None:
             if not expect_name:
-                raise SymbolicValueError(f"malformed key path {text!r}: missing '.' before column {m.start('name') + 1}")
+                raise SymbolicValueError(
+                    f"malformed key path {text!r}: missing '.' before column {m.start('name') + 1}"
+                )
             keys.append(m.group("name"))
             expect_name = False
+        elif keys and expect_name:  # an index right after a dot, e.g. "a.[0]"
+            raise SymbolicValueError(
+                f"malformed key path {text!r}: expected a name after '.' at column {pos + 1}"
+            )
         elif m.group("index") is not None:
             keys.append(int(m.group("index")))
             expect_name = False

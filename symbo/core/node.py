@@ -201,27 +201,14 @@ class Symbolic:
 
     # ---- notification --------------------------------------------------------------------
     def _on_change(self, updates: dict[KeyPath, FieldUpdate]) -> None:
-        """Called after an edit at or below this node, with paths relative to this node.
+        """Called once after each edit at or below this node, with paths relative to this node.
 
         Override it to keep derived state in sync. The default does nothing.
         """
 
     def _sym_notify(self, updates: list[FieldUpdate]) -> None:
-        """Delivers updates (paths relative to this node) to this node and its ancestors.
-
-        Only nodes whose class overrides ``_on_change`` are called, so plain trees pay nothing.
-        """
-        node: Symbolic | None = self
-        prefix: list[Key] = []
-        while node is not None:
-            if type(node)._on_change is not Symbolic._on_change:
-                head = tuple(reversed(prefix))
-                node._on_change({KeyPath._from_keys(head + u.path.keys): u for u in updates})
-            parent = node._sym_parent
-            if parent is None:
-                break
-            prefix.append(node._sym_key)  # type: ignore[arg-type]
-            node = parent
+        """Delivers updates made on this node (paths relative to it); see :func:`_notify`."""
+        _notify(updates)
 
     # ---- edits ---------------------------------------------------------------------------
     def rebind(self, path_values: Any = None, /, **kwargs: Any) -> Symbolic:
@@ -236,6 +223,47 @@ class Symbolic:
 
     def __deepcopy__(self, memo: dict) -> Symbolic:
         return self._sym_clone(True, memo)
+
+
+def _listens(node: Symbolic) -> bool:
+    cls = type(node)
+    return getattr(cls, "_sym_has_on_bound", False) or cls._on_change is not Symbolic._on_change
+
+
+def _notify(updates: list[FieldUpdate]) -> None:
+    """Tells the nodes changed by one finished edit, and all their ancestors, bottom-up.
+
+    Each update's ``path`` is relative to its ``target`` (the node that was changed). Every node
+    at or above a change hears once per edit: an Object that overrides ``_on_bound`` re-runs
+    it (its derived state may depend on anything below it), then a node that overrides
+    ``_on_change`` gets all the updates at or below it, keyed by paths relative to itself.
+    Trees without such nodes pay one walk up from each changed node.
+    """
+    by_target: dict[int, tuple[Symbolic, list[FieldUpdate]]] = {}
+    for update in updates:
+        by_target.setdefault(id(update.target), (update.target, []))[1].append(update)
+    heard: dict[int, tuple[Symbolic, dict[KeyPath, FieldUpdate]]] = {}
+    for target, target_updates in by_target.values():
+        node: Symbolic | None = target
+        prefix: tuple[Key, ...] = ()
+        while node is not None:
+            if _listens(node):
+                entry = heard.get(id(node))
+                if entry is None:
+                    entry = heard[id(node)] = (node, {})
+                for update in target_updates:
+                    entry[1][KeyPath._from_keys(prefix + update.path.keys)] = update
+            parent = node._sym_parent
+            if parent is not None:
+                prefix = (node._sym_key,) + prefix  # type: ignore[operator]
+            node = parent
+    if not heard:
+        return
+    for node, node_updates in sorted(heard.values(), key=lambda e: -len(e[0].sym_path)):
+        if getattr(type(node), "_sym_has_on_bound", False):
+            node._on_bound()  # type: ignore[attr-defined]
+        if type(node)._on_change is not Symbolic._on_change:
+            node._on_change(node_updates)
 
 
 def _link(value: Symbolic, parent: Symbolic | None, key: Key | None) -> None:

@@ -23,8 +23,8 @@ from typing import Any, ClassVar
 import attrs
 
 from symbo.core import registry
-from symbo.core.containers import _ATOMIC, Dict, _copy_leaf, _unlink
-from symbo.core.errors import SymbolicKeyError, SymbolicTypeError, at
+from symbo.core.containers import _ATOMIC, Dict, _clone_child, _copy_leaf, _unlink
+from symbo.core.errors import SymbolicKeyError, SymbolicTypeError, at, error_at
 from symbo.core.keypath import Key, KeyPath
 from symbo.core.node import MISSING, Symbolic, Undo, _link
 from symbo.core.validation import ANY, Check, CheckFailure, PredicateCheck, compile_check
@@ -84,14 +84,11 @@ class Schema:
     var_positional: str | None = None
     var_keyword: str | None = None
     by_name: dict[str, Field] = attrs.field(init=False)
+    names: tuple[str, ...] = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
-
-
-def _default_factory(default: Any) -> Any:
-    """Returns (value, needs_copy): symbolic or mutable defaults are copied per instance."""
-    return default
+        object.__setattr__(self, "names", tuple(f.name for f in self.fields))
 
 
 class Object(Symbolic):
@@ -100,8 +97,8 @@ class Object(Symbolic):
     Fields come from class annotations; a class attribute gives the default (``sb.MISSING``
     or no value means required). Values are validated on construction and on every edit; plain
     lists and dicts become ``sb.List``/``sb.Dict``. Assigning a field (``t.lr = 0.1``) is a
-    rebind. Override ``_on_bound`` to compute derived state after construction and after each
-    edit of this object's fields, and ``_on_change`` to hear about edits below.
+    rebind. Override ``_on_bound`` to compute derived state after construction, cloning and
+    each edit at or below this object, and ``_on_change`` to hear which paths an edit changed.
 
     >>> import symbo as sb
     >>> class Block(sb.Object):
@@ -118,7 +115,8 @@ class Object(Symbolic):
     _sym_partial_ok: ClassVar[bool] = False
     _sym_type_name: ClassVar[str]
 
-    def __init_subclass__(cls, *, type_name: str | None = None, register: bool = True, **kw: Any) -> None:
+    def __init_subclass__(cls, *, type_name: str | None = None, register: bool = True,
+                          **kw: Any) -> None:
         super().__init_subclass__(**kw)
         if "_sym_schema_" not in cls.__dict__:
             type.__setattr__(cls, "_sym_schema_", None)
@@ -150,10 +148,17 @@ class Object(Symbolic):
         init = cls.__dict__.get("_sym_init_fn_")
         if init is None:
             init = _compile_init(cls)
-        init(self, args, kwargs, partial_ok)
+        try:
+            init(self, args, kwargs, partial_ok)
+        except BaseException:
+            # Children adopted before the failure go back to being free (nothing half-changed).
+            for value in list(self.__dict__.values()):
+                if isinstance(value, Symbolic) and value._sym_parent is self:
+                    _unlink(value)
+            raise
 
     def _on_bound(self) -> None:
-        """Called after construction, cloning and each edit of this object's own fields."""
+        """Called after construction, cloning and each edit at or below this object."""
 
     # ---- schema --------------------------------------------------------------------------
     @classmethod
@@ -203,7 +208,9 @@ class Object(Symbolic):
             elif type(self)._sym_partial_ok:
                 return MISSING
             else:
-                raise SymbolicTypeError(at(self.sym_path + key, "a required field cannot be MISSING"))
+                raise SymbolicTypeError(
+                    at(self.sym_path + key, "a required field cannot be MISSING")
+                )
         try:
             return f.check(value)
         except CheckFailure as e:
@@ -240,12 +247,8 @@ class Object(Symbolic):
             if type(value) in _ATOMIC:
                 nd[name] = value
             elif isinstance(value, Symbolic):
-                c = value._sym_clone(deep, memo)
-                c_dict = getattr(c, "__dict__", None)
-                if c_dict is not None and "_sym_parent" in c_dict:
-                    c_dict["_sym_parent"] = out
-                    c_dict["_sym_key"] = name
-                else:
+                c = _clone_child(value, deep, memo)
+                if isinstance(c, Symbolic):
                     _link(c, out, name)
                 nd[name] = c
             else:
@@ -263,7 +266,9 @@ class Object(Symbolic):
 
     def __delattr__(self, name: str) -> None:
         if name in self.sym_schema().by_name:
-            raise SymbolicTypeError(at(self.sym_path + name, "fields cannot be deleted; rebind instead"))
+            raise SymbolicTypeError(
+                at(self.sym_path + name, "fields cannot be deleted; rebind instead")
+            )
         object.__delattr__(self, name)
 
     # ---- comparison, hashing, printing ---------------------------------------------------
@@ -294,11 +299,22 @@ class Object(Symbolic):
         d = self.__dict__
         fields = {f.name: d[f.name] for f in self.sym_schema().fields}
         extra = {k: v for k, v in d.items() if k not in fields and not k.startswith("_sym_")}
-        return (_rebuild_object, (type(self), fields, d["_sym_sealed"], extra))
+        return (_rebuild_object, (_class_ref(type(self)), fields, d["_sym_sealed"], extra))
 
 
-def _rebuild_object(cls: type, fields: dict, sealed: bool, extra: dict) -> Object:
-    obj = cls.__new__(cls)
+def _class_ref(cls: type) -> type | str:
+    """The class itself when pickle can find it by module and qualified name, else its registry
+    name (a symbolized class carries the name of the class or function it wraps)."""
+    target: Any = sys.modules.get(cls.__module__)
+    for part in cls.__qualname__.split("."):
+        target = getattr(target, part, None)
+    return cls if target is cls else cls._sym_type_name  # type: ignore[attr-defined]
+
+
+def _rebuild_object(cls: type | str, fields: dict, sealed: bool, extra: dict) -> Object:
+    if isinstance(cls, str):
+        cls = registry.lookup(cls)
+    obj = cls.__new__(cls)  # type: ignore[union-attr]
     d = obj.__dict__
     d["_sym_parent"] = None
     d["_sym_key"] = None
@@ -321,10 +337,10 @@ def _bind_positional(cls: type, schema: Schema, args: tuple, kwargs: dict) -> di
                 f"{cls.__name__}() takes {n} positional argument{'s' if n != 1 else ''} "
                 f"but {len(args)} were given"
             )
-        values = dict(zip(positional, args))
+        values = dict(zip(positional, args, strict=False))
         values[schema.var_positional] = list(args[n:])
     else:
-        values = dict(zip(positional, args))
+        values = dict(zip(positional, args, strict=False))
     for key, value in kwargs.items():
         if key in values:
             raise SymbolicTypeError(f"{cls.__name__}() got multiple values for field {key!r}")
@@ -354,7 +370,7 @@ def _missing(cls: type, schema: Schema, values: dict, done: dict | None = None) 
 
 def _unknown(cls: type, schema: Schema, values: dict, done: dict | None = None) -> None:
     unknown = [k for k in values if k not in schema.by_name]
-    raise SymbolicKeyError(at(KeyPath((str(unknown[0]),)), _no_field(cls, unknown[0])))
+    raise error_at(SymbolicKeyError, KeyPath((str(unknown[0]),)), _no_field(cls, unknown[0]))
 
 
 def _no_field(cls: type, key: Any) -> str:
@@ -450,8 +466,6 @@ def _fast_type(check: Check) -> type | None:
         return float
     if isinstance(check, ExactCheck) and check.cls in (str, bool):
         return check.cls
-    if check is ANY:
-        return None
     return None
 
 
@@ -504,21 +518,47 @@ def _resolve_schema(cls: type) -> Schema:
 def _resolve_annotation(klass: type, name: str, annotation: Any) -> Any:
     if not isinstance(annotation, str):
         return annotation
-    module = sys.modules.get(klass.__module__)
-    globalns = dict(vars(module)) if module else {}
-    localns: dict[str, Any] = {}
-    for full in registry.names():  # symbolic classes defined anywhere, by short name
-        value = registry._BY_NAME[full]
-        if isinstance(value, type):
-            localns.setdefault(full.rsplit(".", 1)[-1], value)
-    localns.update(vars(klass))
-    localns[klass.__name__] = klass
     try:
-        return eval(annotation, globalns, localns)  # noqa: S307 - the user's own annotation
+        return eval(annotation, _annotation_namespace(klass))  # noqa: S307 - the user's own
     except Exception as e:  # NameError for undefined names, TypeError for bad unions
         raise SymbolicTypeError(
             f"{klass.__name__}.{name}: cannot resolve annotation {annotation!r} ({e})"
         ) from None
+
+
+def _annotation_namespace(klass: type) -> dict[str, Any]:
+    """The names an annotation of ``klass`` sees, resolved as Python would resolve them.
+
+    A class defined in a function cannot see that function's locals once it has run, so the
+    symbolic classes registered from each enclosing function stand in for them. Lowest
+    priority first: symbolic classes registered anywhere (by short name, when unambiguous),
+    those registered from the class's module, the module's globals, those of each enclosing
+    function (innermost last), the class body and the class itself.
+    """
+    module_name = klass.__module__
+    by_short: dict[str, dict[int, type]] = {}
+    scoped: dict[str, dict[str, type]] = {}  # enclosing qualname -> {name: class}
+    for full, value in list(registry._BY_NAME.items()):
+        if not isinstance(value, type):
+            continue
+        by_short.setdefault(full.rsplit(".", 1)[-1], {})[id(value)] = value
+        if getattr(value, "__module__", None) == module_name:
+            scope, _, own = getattr(value, "__qualname__", "").rpartition(".")
+            scoped.setdefault(scope, {})[own] = value
+    namespace: dict[str, Any] = {
+        short: next(iter(found.values())) for short, found in by_short.items() if len(found) == 1
+    }
+    namespace.update(scoped.get("", {}))
+    module = sys.modules.get(module_name)
+    if module is not None:
+        namespace.update(vars(module))
+    parts = klass.__qualname__.split(".")
+    for i in range(1, len(parts)):
+        if parts[i - 1] == "<locals>":
+            namespace.update(scoped.get(".".join(parts[:i]), {}))
+    namespace.update(vars(klass))
+    namespace[klass.__name__] = klass
+    return namespace
 
 
 def make_schema(fields: list[Field], positional: list[str], var_positional: str | None = None,

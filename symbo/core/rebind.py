@@ -15,7 +15,7 @@ from typing import Any
 
 from symbo.core.errors import SymbolicKeyError, SymbolicTypeError, at
 from symbo.core.keypath import KeyPath
-from symbo.core.node import FieldUpdate, Symbolic, Undo
+from symbo.core.node import FieldUpdate, Symbolic, Undo, _notify
 from symbo.core.traversal import TraverseAction, traverse
 
 Rebinder = Callable[[KeyPath, Any, Any], Any]
@@ -30,8 +30,9 @@ def rebind(
     """Sets values at key paths below ``target``; validates; all or nothing; notifies.
 
     ``path_values`` maps key paths (``"head.layers[0]"``) to new values; keyword arguments
-    name direct fields. A function ``fn(path, value, parent)`` may be given instead: every node
-    is visited (preorder) and a returned value that is not the current one replaces it.
+    name direct fields. A function ``fn(path, value, parent)`` may be given instead (keyword
+    arguments still apply): every node below ``target`` is visited (preorder) and a returned
+    value that is not the current one replaces it.
     Setting ``sb.MISSING`` deletes a dict key or list item and resets a field to its default;
     an index equal to a list's length appends. On any error nothing is changed.
     Returns ``target``.
@@ -40,6 +41,7 @@ def rebind(
         raise SymbolicTypeError(f"rebind needs a symbolic value, got {type(target).__name__}")
     if callable(path_values) and not isinstance(path_values, dict):
         updates = _from_rebinder(target, path_values)
+        updates += [(KeyPath._from_keys((k,)), v) for k, v in kwargs.items()]
     else:
         if path_values is None:
             path_values = {}
@@ -82,15 +84,18 @@ def apply_updates(target: Symbolic, updates: list[tuple[KeyPath, Any]]) -> None:
             parent = _resolve_parent(target, path)
             parent._sym_check_not_sealed()
             key = path.keys[-1]
-            checked = parent._sym_check(key, value)
-            old, undo = parent._sym_assign(key, checked)
+            try:
+                checked = parent._sym_check(key, value)
+                old, undo = parent._sym_assign(key, checked)
+            except SymbolicKeyError as e:
+                raise SymbolicKeyError(f"unknown key path {str(path)!r}: {e}") from None
             undos.append(undo)
             changed.append((parent, FieldUpdate(KeyPath._from_keys((key,)), parent, old, checked)))
     except BaseException:
         for undo in reversed(undos):
             undo()
         raise
-    _notify(changed)
+    _notify([update for _, update in changed])
 
 
 def _resolve_parent(target: Symbolic, path: KeyPath) -> Symbolic:
@@ -99,7 +104,8 @@ def _resolve_parent(target: Symbolic, path: KeyPath) -> Symbolic:
         if not isinstance(node, Symbolic):
             where = target.sym_path + KeyPath._from_keys(path.keys[:i])
             raise SymbolicKeyError(
-                at(where, f"unknown key path {str(path)!r}: a {type(node).__name__} has no key {key!r}")
+                at(where, f"unknown key path {str(path)!r}: "
+                          f"a {type(node).__name__} has no key {key!r}")
             )
         try:
             node = node._sym_child(key)
@@ -111,13 +117,3 @@ def _resolve_parent(target: Symbolic, path: KeyPath) -> Symbolic:
             at(where, f"unknown key path {str(path)!r}: a {type(node).__name__} has no children")
         )
     return node
-
-
-def _notify(changed: list[tuple[Symbolic, FieldUpdate]]) -> None:
-    by_node: dict[int, tuple[Symbolic, list[FieldUpdate]]] = {}
-    for node, update in changed:
-        by_node.setdefault(id(node), (node, []))[1].append(update)
-    for node, node_updates in by_node.values():
-        if getattr(type(node), "_sym_has_on_bound", False):
-            node._on_bound()  # type: ignore[attr-defined]
-        node._sym_notify(node_updates)

@@ -68,7 +68,7 @@ def _to(value: Any) -> Any:
         try:
             if isinstance(value, list):
                 out_list = []
-                for key, v in enumerate(list.__iter__(value)):
+                for key, v in enumerate(list.__iter__(value)):  # noqa: B007 - read on error
                     tv = type(v)
                     out_list.append(v if tv is int or tv is str or tv is float or tv is bool
                                     or v is None else _to(v))
@@ -122,13 +122,27 @@ def _to(value: Any) -> Any:
 
 
 def from_json(data: Any) -> Any:
-    """Symbolic values from a JSON structure (or a JSON string); the inverse of ``to_json``."""
-    if isinstance(data, (str, bytes)):
-        data = _loads(data, "<string>")
+    """Symbolic values from a JSON structure; the inverse of ``to_json``.
+
+    A ``str`` is a JSON string value here (``from_json("a") == "a"``); for JSON text use
+    :func:`from_json_str`.
+    """
     try:
         return _from(data)
     except _PathError as e:
         raise e.to_error() from None
+
+
+def from_json_str(text: str | bytes) -> Any:
+    """Symbolic values from JSON text; the inverse of :func:`to_json_str`.
+
+    >>> import symbo as sb
+    >>> sb.from_json_str(sb.to_json_str(sb.Dict(a=[1, 2])))
+    Dict({'a': List([1, 2])})
+    """
+    if not isinstance(text, (str, bytes)):
+        raise SerializationError(f"from_json_str needs JSON text, got {type(text).__name__}")
+    return from_json(_loads(text, "<string>"))
 
 
 def _loads(text: str | bytes, source: str) -> Any:
@@ -148,7 +162,7 @@ def _from(data: Any) -> Any:
     try:
         if t is list:
             items = []
-            for key, v in enumerate(data):
+            for key, v in enumerate(data):  # noqa: B007 - read on error
                 tv = type(v)
                 items.append(v if tv is int or tv is str or tv is float or tv is bool
                              or v is None else _from(v))
@@ -166,6 +180,8 @@ def _from(data: Any) -> Any:
                     raise _PathError(str(e)) from None
             out = {}
             for key, v in data.items():
+                if type(key) is not str:
+                    raise _PathError(f"JSON object keys must be str, got {key!r}")
                 out[key] = _from(v)
             return Dict(out)
         if type_name.__class__ is not str:
@@ -175,7 +191,7 @@ def _from(data: Any) -> Any:
             if not isinstance(items, list) or len(data) != 2:
                 raise _PathError("a tuple is written {'_type': 'tuple', 'items': [...]}")
             tup = []
-            for key, v in enumerate(items):
+            for key, v in enumerate(items):  # noqa: B007 - read on error
                 tup.append(_from(v))
             return tuple(tup)
         if type_name == _MISSING:
@@ -186,6 +202,8 @@ def _from(data: Any) -> Any:
         for key, v in data.items():
             if key == TYPE_KEY:
                 continue
+            if type(key) is not str:
+                raise _PathError(f"JSON object keys must be str, got {key!r}")
             tv = type(v)
             if tv is int or tv is str or tv is float or tv is bool or v is None:
                 kwargs[key] = v
@@ -196,8 +214,11 @@ def _from(data: Any) -> Any:
         key = None
         try:
             return cls.partial(**kwargs) if partial else cls(**kwargs)
-        except SymbolicError as e:
-            raise _PathError(str(e), type(e)) from None
+        except SymbolicError as e:  # report it at its full path, not "outer: inner: ..."
+            error = _PathError(str(e) if e.reason is None else e.reason, type(e))
+            if e.reason is not None:
+                error.keys.extend(reversed(KeyPath.parse(e.path).keys))
+            raise error from None
     except _PathError as e:
         if key is not None:
             e.keys.append(key)

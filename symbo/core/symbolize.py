@@ -104,6 +104,10 @@ def _invoke(obj: Object, target: Callable[..., Any], args: tuple, kwargs: dict,
     pos: list[Any] = []
     kw: dict[str, Any] = {}
     kinds = type(obj)._sym_param_kinds  # type: ignore[attr-defined]
+    # With values for ``*args``, the parameters before it must be passed by position too.
+    by_position = bool(extra_positional) or bool(
+        schema.var_positional is not None and values.get(schema.var_positional)
+    )
     for f in schema.fields:
         value = values.get(f.name, MISSING)
         kind = kinds.get(f.name)
@@ -114,7 +118,8 @@ def _invoke(obj: Object, target: Callable[..., Any], args: tuple, kwargs: dict,
             kw.update({k: conv(v) for k, v in dict(value or {}).items()})
         elif value is MISSING:
             continue
-        elif kind == inspect.Parameter.POSITIONAL_ONLY:
+        elif kind == inspect.Parameter.POSITIONAL_ONLY or (
+                by_position and kind == inspect.Parameter.POSITIONAL_OR_KEYWORD):
             pos.append(conv(value))
         else:
             kw[f.name] = conv(value)
@@ -169,31 +174,27 @@ def symbolize(
     if isinstance(target, type):
         if issubclass(target, Object):
             return target
-        return _make_class(target, ClassWrapper, target.__init__, name, check_types,
-                           {"_sym_wrapped": target})
+        return _make_class(target, ClassWrapper, name, check_types, {"_sym_wrapped": target})
     if callable(target):
-        return _make_class(target, Functor, target, name, check_types,
+        return _make_class(target, Functor, name, check_types,
                            {"_sym_function": staticmethod(target)})
     raise SymbolicTypeError(f"symbolize takes a class or a function, got {type(target).__name__}")
 
 
-def _make_class(target: Any, base: type, signature_of: Callable[..., Any], name: str | None,
-                check_types: bool, attrs: dict) -> type:
-    try:
-        sig = inspect.signature(signature_of)
-    except (TypeError, ValueError):
-        try:
-            sig = inspect.signature(target)
-        except (TypeError, ValueError):
-            raise SymbolicTypeError(
-                f"cannot read the signature of {target!r}; wrap a function with an explicit "
-                "signature instead"
-            ) from None
-    params = list(sig.parameters.values())
-    if base is ClassWrapper and params and params[0].name in ("self", "cls") and \
-            params[0].kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
-        params = params[1:]
-    hints = _type_hints(signature_of) if check_types else {}
+def _make_class(target: Any, base: type, name: str | None, check_types: bool,
+                attrs: dict) -> type:
+    try:  # for a class, the signature of calling it (its __init__ or __new__, without self)
+        params = list(inspect.signature(target).parameters.values())
+    except (TypeError, ValueError):  # e.g. C types without a text signature: (*args, **kwargs)
+        params = [inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL),
+                  inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)]
+    # Private parameters with defaults (e.g. Fraction's ``_normalize``) are not fields.
+    params = [p for p in params if not (p.name.startswith("_") and p.default is not p.empty)]
+    hints: dict[str, Any] = {}
+    if check_types:
+        sources = [target] if base is Functor else [target.__init__, target.__new__]
+        for source in sources:
+            hints = {**_type_hints(source), **hints}
     fields: list[Field] = []
     positional: list[str] = []
     var_positional = var_keyword = None

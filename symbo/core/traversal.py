@@ -13,25 +13,31 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from symbo.core.containers import _copy_leaf
+from symbo.core.containers import REPLACE, _copy_leaf
 from symbo.core.keypath import KeyPath
 from symbo.core.node import Symbolic
 
 
-def clone(value: Any, deep: bool = True) -> Any:
+def clone(value: Any, deep: bool = True, *, replace: Callable[[Any], Any] | None = None) -> Any:
     """A copy of a symbolic tree that shares no symbolic nodes with the original.
 
     ``deep=True`` also deep-copies non-symbolic leaves (arrays, custom objects); ``deep=False``
     shares them. The clone is a new root (no parent), equal to the original.
+    ``replace(node)``, when given, is asked about every symbolic node below the root, in
+    preorder: returning another value puts that value in the copy instead of a clone of the
+    node (its subtree is not visited); returning the node itself clones it as usual.
 
     >>> import symbo as sb
-    >>> a = sb.Dict(x=[1, 2])
+    >>> a = sb.Dict(x=[1, 2], y=sb.Dict(z=3))
     >>> b = sb.clone(a)
     >>> sb.eq(a, b), a.x is b.x
     (True, False)
+    >>> sb.clone(a, replace=lambda n: "swapped" if n is a.y else n)
+    Dict({'x': List([1, 2]), 'y': 'swapped'})
     """
     if isinstance(value, Symbolic):
-        return value._sym_clone(deep, {})
+        memo: dict = {} if replace is None else {REPLACE: replace}
+        return value._sym_clone(deep, memo)
     return _copy_leaf(value, deep, {})
 
 
@@ -66,7 +72,8 @@ def traverse(
     return _walk(value, KeyPath(), None, preorder_visit_fn, postorder_visit_fn)
 
 
-def _walk(value: Any, path: KeyPath, parent: Any, pre: Visitor | None, post: Visitor | None) -> bool:
+def _walk(value: Any, path: KeyPath, parent: Any, pre: Visitor | None,
+          post: Visitor | None) -> bool:
     if pre is not None:
         action = pre(path, value, parent)
         if action is TraverseAction.STOP:

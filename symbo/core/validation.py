@@ -13,13 +13,13 @@ List([1, 2])
 
 from __future__ import annotations
 
-import collections.abc
 import functools
 import types
 import typing
+from collections import abc
 from typing import Any
 
-from symbo.core.errors import SymbolicTypeError, SymbolicValueError, at
+from symbo.core.errors import SymbolicTypeError, SymbolicValueError, error_at
 from symbo.core.keypath import Key, KeyPath
 from symbo.core.node import MISSING, DeferredValue, Symbolic
 
@@ -36,7 +36,7 @@ class CheckFailure(Exception):
     def to_error(self, path: KeyPath) -> Exception:
         full = path + KeyPath._from_keys(tuple(reversed(self.keys)))
         cls = SymbolicValueError if self.value_error else SymbolicTypeError
-        return cls(at(full, self.reason))
+        return error_at(cls, full, self.reason)
 
 
 def describe_value(value: Any) -> str:
@@ -94,6 +94,8 @@ class AnyCheck(Check):
 
 
 class InstanceCheck(Check):
+    """An instance of a class, or a symbolic recipe (``sb.symbolize``) that builds one."""
+
     __slots__ = ("cls",)
 
     def __init__(self, cls: type) -> None:
@@ -101,6 +103,9 @@ class InstanceCheck(Check):
 
     def _check(self, value: Any) -> Any:
         if isinstance(value, self.cls):
+            return value
+        wrapped = getattr(type(value), "_sym_wrapped", None)
+        if isinstance(wrapped, type) and issubclass(wrapped, self.cls):
             return value
         return self.other(value)
 
@@ -200,7 +205,10 @@ class TupleCheck(Check):
             )
         out = []
         for i, item in enumerate(value):
-            check = self.elements[0] if self.variadic else (self.elements[i] if self.elements else None)
+            if self.variadic:
+                check: Check | None = self.elements[0]
+            else:
+                check = self.elements[i] if self.elements else None
             if check is not None:
                 try:
                     item = check(item)
@@ -213,7 +221,9 @@ class TupleCheck(Check):
     def describe(self) -> str:
         if self.variadic:
             return f"tuple[{self.elements[0].describe()}, ...]"
-        return f"tuple[{', '.join(c.describe() for c in self.elements)}]" if self.elements else "tuple"
+        if not self.elements:
+            return "tuple"
+        return f"tuple[{', '.join(c.describe() for c in self.elements)}]"
 
 
 class UnionCheck(Check):
@@ -307,7 +317,8 @@ class PredicateCheck(Check):
             return value
         value = self.inner._check(value)
         if not self.predicate(value):
-            reason = self.message or f"{value!r} rejected by {getattr(self.predicate, '__name__', 'check')}"
+            name = getattr(self.predicate, "__name__", "check")
+            reason = self.message or f"{value!r} rejected by {name}"
             raise CheckFailure(reason, value_error=True)
         return value
 
@@ -354,9 +365,9 @@ def _compile(annotation: Any) -> Check:
         return options[0] if len(options) == 1 else UnionCheck(options)
     if origin is typing.Literal:
         return LiteralCheck(args)
-    if annotation is list or origin in (list, collections.abc.Sequence, collections.abc.MutableSequence):
+    if annotation is list or origin in (list, abc.Sequence, abc.MutableSequence):
         return ListCheck(compile_check(args[0]) if args and args[0] is not Any else None)
-    if annotation is dict or origin in (dict, collections.abc.Mapping, collections.abc.MutableMapping):
+    if annotation is dict or origin in (dict, abc.Mapping, abc.MutableMapping):
         if args and args[0] not in (str, Any):
             raise SymbolicTypeError(f"dict keys must be str, got annotation {annotation!r}")
         return DictCheck(compile_check(args[1]) if len(args) == 2 and args[1] is not Any else None)
@@ -364,7 +375,7 @@ def _compile(annotation: Any) -> Check:
         if len(args) == 2 and args[1] is Ellipsis:
             return TupleCheck((compile_check(args[0]),), True)
         return TupleCheck(tuple(compile_check(a) for a in args), False)
-    if annotation is collections.abc.Callable or origin is collections.abc.Callable:
+    if annotation is abc.Callable or origin is abc.Callable:
         return CallableCheck()
     if annotation is type or origin is type:
         return TypeObjectCheck(args[0] if args and isinstance(args[0], type) else None)
