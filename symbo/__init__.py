@@ -11,7 +11,16 @@ algorithm. This package re-exports the public names of ``API.md``.
 """
 
 from symbo import algorithms  # noqa: E402
-from symbo.backends import Feedback, Study, Trial, sample, tune  # noqa: E402
+from symbo.backends import (  # noqa: E402
+    Feedback,
+    StorageError,
+    Study,
+    StudyMismatchError,
+    Trial,
+    load_study,
+    sample,
+    tune,
+)
 from symbo.core import *  # noqa: F403
 from symbo.core import __all__ as _core_all
 from symbo.dsl import *  # noqa: F403
@@ -19,5 +28,6 @@ from symbo.dsl import __all__ as _dsl_all
 
 __version__ = "0.1.0"
 __all__ = list(_core_all) + list(_dsl_all) + [
-    "algorithms", "Feedback", "Study", "Trial", "sample", "tune", "__version__",
+    "algorithms", "Feedback", "StorageError", "Study", "StudyMismatchError", "Trial", "load_study",
+    "sample", "tune", "__version__",
 ]

@@ -13,7 +13,11 @@ dimensions, fitted to observations the way Optuna's TPE fits them (Bergstra et a
   plus ``prior_weight / n_kernels`` on every candidate.
 
 A prior component (a wide Gaussian at 0.5, or uniform counts) with weight ``prior_weight``
-joins the observations; older observations get smaller weights past 25 of them.
+joins the observations; past 25 observations, older ones get smaller weights.
+
+Univariate estimators treat the dimensions as independent mixtures (their product);
+multivariate ones draw one kernel for all dimensions of a point. Every operation is
+vectorized over the dimensions, the kernels and the points.
 
 >>> import numpy as np
 >>> from symbo.algorithms.parzen import Dim, ParzenEstimator
@@ -27,6 +31,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -38,14 +43,19 @@ EPS = 1e-12
 _SQRT_HALF = math.sqrt(0.5)
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_LN2 = math.log(2.0)
 # erfc(x) = t * exp(-x^2 + P(t)), t = 1 / (1 + x / 2), x >= 0: relative error < 1.2e-7
-# everywhere (Chebyshev fit; Press et al., Numerical Recipes, "erfcc").
+# everywhere (a Chebyshev fit; Press et al., Numerical Recipes, "erfcc").
 _ERFC = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807,
          -1.13520398, 1.48851587, -0.82215223, 0.17087277)
-# a bin narrower than this fraction of every bandwidth is integrated by its midpoint
-_MIDPOINT = 0.05
+# past this many standard deviations a Gaussian tail is below 1e-19: zero next to 1
+_FAR = 9.0
+# bins at most this fraction of every bandwidth wide are integrated by the midpoint rule with
+# a curvature correction (relative error ~ (w/sigma)^4 z^4 / 1920); wider ones exactly
+_MIDPOINT = 0.5
 
-MaskFn = Callable[[int, list[np.ndarray]], "np.ndarray | None"]
+MaskFn = Callable[[int, list[Any]], "np.ndarray | None"]
+Point = Any  # unit values (float), (lo, hi) bin edges (int), candidate indices (choice)
 
 
 @attrs.frozen(slots=True)
@@ -57,6 +67,16 @@ class Dim:
     size: int = 0
 
 
+@functools.lru_cache(maxsize=4096)
+def _weights(n: int) -> np.ndarray:
+    if n < 25:
+        w = np.ones(n)
+    else:
+        w = np.concatenate([np.linspace(1.0 / n, 1.0, num=n - 25), np.ones(25)])
+    w.flags.writeable = False
+    return w
+
+
 def default_weights(n: int) -> np.ndarray:
     """Optuna's observation weights: 1 for the newest 25, a ramp from ``1/n`` before them.
 
@@ -64,13 +84,12 @@ def default_weights(n: int) -> np.ndarray:
     >>> default_weights(3).tolist(), default_weights(27)[:3].round(3).tolist()
     ([1.0, 1.0, 1.0], [0.037, 1.0, 1.0])
     """
-    if n < 25:
-        return np.ones(n)
-    return np.concatenate([np.linspace(1.0 / n, 1.0, num=n - 25), np.ones(25)])
+    return _weights(n).copy()
 
 
-def upper_tail(z: np.ndarray) -> np.ndarray:
-    """``P(N(0, 1) > z)`` for ``z >= 0``, with small relative error even far in the tail."""
+# ---- normal tails ------------------------------------------------------------------------------
+def _log_upper_tail(z: np.ndarray) -> np.ndarray:
+    """``log P(N(0, 1) > z)`` for ``z >= 0`` (never underflows)."""
     x = z * _SQRT_HALF
     t = 1.0 / (1.0 + 0.5 * x)
     poly = np.full_like(t, _ERFC[-1])
@@ -78,46 +97,84 @@ def upper_tail(z: np.ndarray) -> np.ndarray:
         poly *= t
         poly += c
     poly -= x * x
-    return 0.5 * t * np.exp(poly)
+    poly += np.log(0.5 * t)
+    return poly
 
 
-def normal_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``Phi(b) - Phi(a)`` for ``a <= b`` (elementwise), accurate when both are in one tail.
+def upper_tail(z: np.ndarray) -> np.ndarray:
+    """``P(N(0, 1) > z)`` for ``z >= 0``, with small relative error even far in the tail."""
+    return np.exp(_log_upper_tail(z))
+
+
+def _log1mexp(x: np.ndarray) -> np.ndarray:
+    """``log(1 - exp(x))`` for ``x <= 0``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x > -_LN2, np.log(-np.expm1(np.minimum(x, -1e-300))),
+                        np.log1p(-np.exp(np.minimum(x, 0.0))))
+
+
+def log_normal_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``log(Phi(b) - Phi(a))`` for ``a <= b`` (elementwise), exact far in either tail.
 
     >>> import numpy as np
-    >>> from symbo.algorithms.parzen import normal_mass
-    >>> [f"{m:.5g}" for m in normal_mass(np.array([-1.0, 8.0]), np.array([1.0, 9.0]))]
+    >>> from symbo.algorithms.parzen import log_normal_mass
+    >>> [f"{m:.5g}" for m in np.exp(log_normal_mass(np.array([-1.0, 8.0]), np.array([1.0, 9.0])))]
     ['0.68269', '6.2198e-16']
+    >>> f"{log_normal_mass(np.array([40.0]), np.array([41.0]))[0]:.2f}"   # exp() would be 0
+    '-804.61'
     """
-    qa = upper_tail(np.abs(a))
-    qb = upper_tail(np.abs(b))
-    out = np.where(a >= 0, qa - qb, np.where(b <= 0, qb - qa, 1.0 - qa - qb))
-    return np.maximum(out, 0.0)
+    la = _log_upper_tail(np.abs(a))
+    lb = _log_upper_tail(np.abs(b))
+    upper = a >= 0                      # both in the upper tail: Q(a) - Q(b)
+    lower = b <= 0                      # both in the lower tail: Q(-b) - Q(-a)
+    big = np.where(upper, la, lb)
+    small = np.where(upper, lb, la)
+    same_side = big + _log1mexp(small - big)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        straddle = np.log1p(-(np.exp(la) + np.exp(lb)))
+    return np.where(upper | lower, same_side, straddle)
 
 
-def _logsumexp(m: np.ndarray) -> np.ndarray:
-    top = m.max(axis=1)
+def _log_norm(mus: np.ndarray, inv_sigmas: np.ndarray) -> np.ndarray:
+    """``log`` of each kernel's mass on [0, 1] (its centre is in [0, 1]), vectorized."""
+    tails = np.zeros_like(mus)
+    for z in (mus * inv_sigmas, (1.0 - mus) * inv_sigmas):
+        near = z < _FAR
+        tails[near] += upper_tail(z[near])
+    return np.log(np.maximum(1.0 - tails, EPS))
+
+
+def _logsumexp(m: np.ndarray, axis: int = -1) -> np.ndarray:
+    top = m.max(axis=axis, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)
     with np.errstate(divide="ignore"):
-        return np.log(np.exp(m - top[:, None]).sum(axis=1)) + top
+        out = np.log(np.exp(m - top).sum(axis=axis, keepdims=True)) + top
+    return np.squeeze(out, axis=axis)
 
 
+# ---- sampling helpers --------------------------------------------------------------------------
 def _trunc_normal(rng: np.random.Generator, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     """Samples of N(mu, sigma) truncated to [0, 1] (mu in [0, 1]: acceptance >= ~1/3)."""
-    x = rng.normal(mu, sigma)
-    out = np.flatnonzero((x < 0.0) | (x > 1.0))
-    for _ in range(64):
-        if out.size == 0:
-            break
-        x[out] = rng.normal(mu[out], sigma[out])
-        out = out[(x[out] < 0.0) | (x[out] > 1.0)]
-    return np.clip(x, 0.0, 1.0)
+    tries = 6
+    x = rng.normal(mu[..., None], sigma[..., None], size=mu.shape + (tries,))
+    ok = (x >= 0.0) & (x <= 1.0)
+    first = ok.argmax(axis=-1)
+    out = np.take_along_axis(x, first[..., None], axis=-1)[..., 0]
+    missing = np.flatnonzero(~ok.any(axis=-1))
+    if missing.size:  # rare: redraw one by one (mu, sigma flattened)
+        flat, mu_f, sigma_f = out.reshape(-1), mu.reshape(-1), sigma.reshape(-1)
+        for _ in range(100):
+            flat[missing] = rng.normal(mu_f[missing], sigma_f[missing])
+            missing = missing[(flat[missing] < 0.0) | (flat[missing] > 1.0)]
+            if missing.size == 0:
+                break
+        out = flat.reshape(mu.shape)
+    return np.clip(out, 0.0, 1.0)
 
 
 def _sample_rows(rng: np.random.Generator, rows: np.ndarray,
                  mask: np.ndarray | None) -> np.ndarray:
     """One index per row of the (unnormalized) probability table ``rows``, within ``mask``."""
-    rows = np.array(rows, dtype=float, ndmin=2)
     if mask is not None:
         mask = np.broadcast_to(mask, rows.shape)
         rows = rows * mask
@@ -129,77 +186,22 @@ def _sample_rows(rng: np.random.Generator, rows: np.ndarray,
     return np.minimum((cum < u[:, None]).sum(axis=1), rows.shape[1] - 1)
 
 
-class _Numeric:
-    """Truncated Gaussian kernels on [0, 1] (one per observation, plus the prior)."""
-
-    __slots__ = ("mus", "sigmas", "log_norm", "inv_sigmas")
-
-    def __init__(self, mus: np.ndarray, sigmas: np.ndarray) -> None:
-        self.mus = mus
-        self.sigmas = sigmas
-        self.inv_sigmas = 1.0 / sigmas
-        mass = normal_mass(-mus * self.inv_sigmas, (1.0 - mus) * self.inv_sigmas)
-        self.log_norm = np.log(np.maximum(mass, EPS))
-
-    def log_matrix(self, x: Any) -> np.ndarray:
-        """(m, K) log density (float) or log bin mass (int: ``x`` is ``(lo, hi)``)."""
-        if isinstance(x, tuple):
-            with np.errstate(divide="ignore"):
-                return np.log(self.masses(*x))
-        z = np.subtract.outer(x, self.mus)
-        z *= self.inv_sigmas
-        np.square(z, out=z)
-        z *= -0.5
-        z -= np.log(self.sigmas) + self.log_norm + _LOG_SQRT_2PI
-        return z
-
-    def masses(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """(m, K) probability of each bin ``[lo, hi]`` under each kernel."""
-        lo_u, first, inverse = np.unique(lo, return_index=True, return_inverse=True)
-        hi_u = hi[first]
-        width = hi_u - lo_u
-        if width.max(initial=0.0) <= _MIDPOINT * self.sigmas.min():
-            z = np.subtract.outer(0.5 * (lo_u + hi_u), self.mus)
-            z *= self.inv_sigmas
-            np.square(z, out=z)
-            z *= -0.5
-            np.exp(z, out=z)
-            z *= (_INV_SQRT_2PI * self.inv_sigmas) / np.exp(self.log_norm)
-            z *= width[:, None]
-        else:
-            a = np.subtract.outer(lo_u, self.mus) * self.inv_sigmas
-            b = np.subtract.outer(hi_u, self.mus) * self.inv_sigmas
-            z = normal_mass(a, b) / np.exp(self.log_norm)
-        return z[inverse.reshape(-1)]
-
-    def density(self, x: Any, weights: np.ndarray) -> np.ndarray:
-        """The mixture's density (or bin mass) at each point: (m,)."""
-        if isinstance(x, tuple):
-            return self.masses(*x) @ weights
-        z = np.subtract.outer(x, self.mus)
-        z *= self.inv_sigmas
-        np.square(z, out=z)
-        z *= -0.5
-        np.exp(z, out=z)
-        coef = weights * _INV_SQRT_2PI * self.inv_sigmas / np.exp(self.log_norm)
-        return z @ coef
-
-    def sample(self, rng: np.random.Generator, kernels: np.ndarray) -> np.ndarray:
-        return _trunc_normal(rng, self.mus[kernels], self.sigmas[kernels])
-
-
 class _Categorical:
     """Smoothed one-hot kernels over ``size`` candidates (the prior kernel is uniform)."""
 
-    __slots__ = ("obs", "size", "on", "off", "num_obs")
+    __slots__ = ("obs", "size", "on", "off", "num_obs", "probs")
 
-    def __init__(self, obs: np.ndarray, size: int, prior_weight: float, has_prior: bool) -> None:
+    def __init__(self, obs: np.ndarray, size: int, prior_weight: float, has_prior: bool,
+                 weights: np.ndarray) -> None:
         self.obs = obs.astype(np.intp)
         self.size = size
-        self.num_obs = len(obs)
-        a = prior_weight / (self.num_obs + has_prior) if self.num_obs else 1.0
+        n = self.num_obs = len(obs)
+        a = prior_weight / (n + has_prior) if n else 1.0
         self.on = (1.0 + a) / (1.0 + size * a)   # a kernel's mass on its own candidate
         self.off = a / (1.0 + size * a)          # ... and on each other candidate
+        counts = np.bincount(self.obs, weights=weights[:n], minlength=size)
+        self.probs = (counts * (self.on - self.off) + self.off * weights[:n].sum()
+                      + weights[n:].sum() / size)
 
     def rows(self, kernels: np.ndarray) -> np.ndarray:
         """(m, size) candidate probabilities of the given kernels."""
@@ -210,140 +212,262 @@ class _Categorical:
         out[idx, self.obs[kernels[idx]]] = self.on
         return out
 
-    def probs(self, weights: np.ndarray) -> np.ndarray:
-        """The mixture's probability of each candidate: (size,)."""
-        n = self.num_obs
-        counts = np.bincount(self.obs, weights=weights[:n], minlength=self.size)
-        out = counts * (self.on - self.off) + self.off * weights[:n].sum()
-        return out + weights[n:].sum() / self.size
+    def log_matrix(self, x: np.ndarray, num_kernels: int) -> np.ndarray:
+        """(m, K) log probability of each point under each kernel."""
+        hit = x[:, None] == self.obs[None, :]
+        with np.errstate(divide="ignore"):
+            out = np.where(hit, math.log(self.on), math.log(self.off) if self.off else -np.inf)
+        if num_kernels > self.num_obs:
+            out = np.hstack([out, np.full((len(x), 1), -math.log(self.size))])
+        return out
 
 
 class ParzenEstimator:
     """A Parzen estimator over ``dims`` fitted to ``observations`` (rows of values).
 
-    Floats are unit-interval values; ints are given as unit-interval kernel centres when
-    fitting, and as ``(lo, hi)`` bin edges when evaluating; choices are candidate indices.
-    ``weights`` (one per observation, default :func:`default_weights`) weight the kernels.
-    ``multivariate=True`` uses one shared bandwidth per dimension (Scott's rule, as Optuna's
-    multivariate TPE) instead of the neighbour distances, for joint product kernels.
+    Floats are unit-interval values; ints are unit-interval kernel centres when fitting,
+    ``(lo, hi)`` bin edges when evaluating; choices are candidate indices. ``weights`` (one
+    per observation, default :func:`default_weights`) weigh the kernels. ``multivariate=True``
+    uses one bandwidth per dimension (Scott's rule, as Optuna's multivariate TPE) instead of
+    neighbour distances, and samples all dimensions of a point from one kernel.
 
     >>> import numpy as np
     >>> from symbo.algorithms.parzen import Dim, ParzenEstimator
     >>> est = ParzenEstimator([[0.1, 2], [0.15, 2]], [Dim("float"), Dim("choice", 3)],
     ...                       multivariate=True)
-    >>> xs, idx = est.sample(np.random.default_rng(0), 5)
+    >>> xs, idx = est.sample(np.random.default_rng(0), 200)
     >>> xs.shape, int(np.bincount(idx, minlength=3).argmax())
-    ((5,), 2)
+    ((200,), 2)
     """
 
     def __init__(self, observations: Any, dims: Sequence[Dim], *,
                  weights: Any = None, prior_weight: float = 1.0, multivariate: bool = False,
                  consider_endpoints: bool = False, magic_clip: bool = True) -> None:
         self.dims = tuple(dims)
+        self.multivariate = multivariate
         obs = np.asarray(observations, dtype=float).reshape(-1, len(self.dims))
-        n = obs.shape[0]
-        self.num_observations = n
-        w = default_weights(n) if weights is None else np.asarray(weights, dtype=float)
+        n = self.num_observations = obs.shape[0]
+        w = _weights(n) if weights is None else np.asarray(weights, dtype=float)
         if len(w) != n:
             raise ValueError(f"expected {n} weights, got {len(w)}")
-        has_prior = prior_weight > 0 or n == 0
+        self.has_prior = has_prior = prior_weight > 0 or n == 0
         if n == 0:
             w = np.ones(1)
         elif has_prior:
             w = np.append(w, prior_weight)
         self.weights = w / w.sum()
-        self.has_prior = has_prior
-        self._components: list[_Numeric | _Categorical] = []
+        self._cum = np.cumsum(self.weights)
+        self._cats: dict[int, _Categorical] = {}
+        self._rows: dict[int, int] = {}       # dim -> row of the numeric arrays
+        numeric = []
         for d, dim in enumerate(self.dims):
-            column = obs[:, d]
             if dim.kind == "choice":
-                cat = _Categorical(column, dim.size, prior_weight, has_prior)
-                self._components.append(cat)
+                self._cats[d] = _Categorical(obs[:, d], dim.size, prior_weight, has_prior,
+                                             self.weights)
             else:
-                sigmas = _bandwidths(column, len(self.dims), has_prior, multivariate,
-                                     consider_endpoints, magic_clip)
-                mus = column
-                if has_prior:
-                    mus = np.append(mus, 0.5)
-                    sigmas = np.append(sigmas, 1.0)
-                self._components.append(_Numeric(mus, sigmas))
+                self._rows[d] = len(numeric)
+                numeric.append(d)
+        mus = obs[:, numeric].T                                     # (Dn, n)
+        sigmas = _bandwidths(mus, len(self.dims), has_prior, multivariate,
+                             consider_endpoints, magic_clip)
+        if has_prior:
+            mus = np.hstack([mus, np.full((len(numeric), 1), 0.5)])
+            sigmas = np.hstack([sigmas, np.ones((len(numeric), 1))])
+        self._mus, self._sigmas = mus, sigmas
+        self._inv = 1.0 / sigmas
+        self._log_norm = _log_norm(mus, self._inv)
+        # per kernel: weight / (sigma * sqrt(2 pi) * mass on [0, 1])
+        self._coef = self.weights * _INV_SQRT_2PI * self._inv * np.exp(-self._log_norm)
+        self._mus32 = mus.astype(np.float32)
+        self._inv32 = self._inv.astype(np.float32)
+        self._coef32 = self._coef.astype(np.float32)
 
-    # ---- evaluation --------------------------------------------------------------------
-    def log_pdf(self, points: Sequence[Any]) -> np.ndarray:
-        """Log density (log mass for int and choice dimensions) at each point.
+    # ---- sampling ----------------------------------------------------------------------
+    def sample(self, rng: np.random.Generator, size: int, mask: MaskFn | None = None,
+               dims: Sequence[int] | None = None) -> list[Any]:
+        """``size`` points: one array per dimension (unit values for float and int, indices
+        for choices; ``None`` for the dimensions not in ``dims``, when given).
+
+        ``mask(d, sampled)`` may return the candidates allowed in choice dimension ``d``
+        given the arrays sampled before it: (size, n) or (n,) booleans.
+        """
+        dims = range(len(self.dims)) if dims is None else dims
+        out: list[Any] = [None] * len(self.dims)
+        if self.multivariate:
+            shared = np.minimum(np.searchsorted(self._cum, rng.random(size) * self._cum[-1]),
+                                len(self.weights) - 1)
+        numeric = [d for d in dims if d in self._rows]
+        if numeric:
+            rows = np.array([self._rows[d] for d in numeric])
+            if self.multivariate:
+                kernels = np.broadcast_to(shared, (len(rows), size))
+            else:
+                kernels = np.minimum(
+                    np.searchsorted(self._cum, rng.random((len(rows), size)) * self._cum[-1]),
+                    len(self.weights) - 1)
+            r = rows[:, None]
+            u = _trunc_normal(rng, self._mus[r, kernels], self._sigmas[r, kernels])
+            for i, d in enumerate(numeric):
+                out[d] = u[i]
+        for d in dims:
+            cat = self._cats.get(d)
+            if cat is None:
+                continue
+            allowed = mask(d, out) if mask is not None else None
+            if self.multivariate:
+                table = cat.rows(shared)
+            else:
+                table = np.broadcast_to(cat.probs, (size, cat.size))
+            out[d] = _sample_rows(rng, table, allowed)
+        return out
+
+    # ---- densities ---------------------------------------------------------------------
+    def log_pdf(self, points: Sequence[Point]) -> np.ndarray:
+        """Log density (log mass for int and choice dimensions) of each point: (m,).
 
         ``points`` holds one entry per dimension: an array of unit values (float), a tuple
         ``(lo, hi)`` of bin-edge arrays (int), or an array of candidate indices (choice).
         """
-        if len(self.dims) == 1:
-            comp = self._components[0]
-            with np.errstate(divide="ignore"):
-                if isinstance(comp, _Categorical):
-                    return np.log(comp.probs(self.weights))[np.asarray(points[0], np.intp)]
-                if self.has_prior or isinstance(points[0], tuple):
-                    return np.log(comp.density(points[0], self.weights))
-        total: np.ndarray | None = None
-        for comp, x in zip(self._components, points, strict=True):
-            m = self._log_matrix(comp, x)
-            total = m if total is None else total + m
-        assert total is not None
-        with np.errstate(divide="ignore"):
-            total += np.log(self.weights)
+        if not self.multivariate or len(self.dims) == 1:
+            return self.log_marginals(points).sum(axis=0)
+        total = np.log(self.weights)[None, :]
+        for d, x in enumerate(points):
+            total = total + self._log_kernels(d, x)
         return _logsumexp(total)
 
-    def _log_matrix(self, comp: _Numeric | _Categorical, x: Any) -> np.ndarray:
-        if isinstance(comp, _Numeric):
-            return comp.log_matrix(x)
-        x = np.asarray(x, dtype=np.intp)
-        hit = x[:, None] == comp.obs[None, :]
-        with np.errstate(divide="ignore"):
-            out = np.where(hit, math.log(comp.on), math.log(comp.off) if comp.off > 0 else -np.inf)
-        if len(self.weights) > comp.num_obs:  # the prior kernel (or the only kernel)
-            out = np.hstack([out, np.full((len(x), 1), -math.log(comp.size))])
+    def log_marginals(self, points: Sequence[Point],
+                      dims: Sequence[int] | None = None) -> np.ndarray:
+        """Each dimension's own log density at the points: (len(dims), m)."""
+        dims = list(range(len(self.dims))) if dims is None else list(dims)
+        m = _num_points(points[dims[0]])
+        out = np.empty((len(dims), m))
+        floats = [i for i, d in enumerate(dims) if self.dims[d].kind == "float"]
+        if floats:
+            u = np.stack([points[dims[i]] for i in floats])           # (Df, m)
+            rows = np.array([self._rows[dims[i]] for i in floats])
+            out[floats] = self._float_marginals(u, rows)
+        for i, d in enumerate(dims):
+            kind = self.dims[d].kind
+            if kind == "choice":
+                with np.errstate(divide="ignore"):
+                    out[i] = np.log(self._cats[d].probs)[np.asarray(points[d], np.intp)]
+            elif kind == "int":
+                out[i] = self._int_marginal(self._rows[d], *points[d])
         return out
 
-    # ---- sampling ----------------------------------------------------------------------
-    def sample(self, rng: np.random.Generator, size: int,
-               mask: MaskFn | None = None) -> list[np.ndarray]:
-        """``size`` points, one array per dimension (unit values for float and int, indices
-        for choices). ``mask(d, sampled)`` may return the candidates allowed in choice
-        dimension ``d`` given the dimensions sampled before it: (size, n) or (n,) booleans.
-        """
-        out: list[np.ndarray] = []
-        if len(self.dims) == 1 and isinstance(self._components[0], _Categorical):
-            allowed = mask(0, out) if mask is not None else None
-            probs = np.broadcast_to(self._components[0].probs(self.weights),
-                                    (size, self.dims[0].size))
-            return [_sample_rows(rng, probs, allowed)]
-        kernels = rng.choice(len(self.weights), size=size, p=self.weights)
-        for d, comp in enumerate(self._components):
-            if isinstance(comp, _Numeric):
-                out.append(comp.sample(rng, kernels))
-            else:
-                allowed = mask(d, out) if mask is not None else None
-                out.append(_sample_rows(rng, comp.rows(kernels), allowed))
+    def _float_marginals(self, u: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        if not self.has_prior:
+            z = (u[:, :, None] - self._mus[rows][:, None, :]) * self._inv[rows][:, None, :]
+            z = -0.5 * z * z + np.log(self._coef[rows])[:, None, :]
+            return _logsumexp(z)
+        # The prior kernel (sigma 1) keeps every density far above float32's underflow, so
+        # the (dims, points, kernels) block is computed in float32: twice as fast.
+        z = u.astype(np.float32)[:, :, None] - self._mus32[rows][:, None, :]
+        z *= self._inv32[rows][:, None, :]
+        np.square(z, out=z)
+        z *= np.float32(-0.5)
+        np.exp(z, out=z)
+        dens = np.matmul(z, self._coef32[rows][:, :, None])[..., 0].astype(float)
+        with np.errstate(divide="ignore"):
+            return np.log(dens)
+
+    def _int_marginal(self, row: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        lo_u, first, inverse = np.unique(lo, return_index=True, return_inverse=True)
+        hi_u = hi[first]
+        width = hi_u - lo_u
+        mus, sigmas, log_norm = self._mus[row], self._sigmas[row], self._log_norm[row]
+        narrow = width <= _MIDPOINT * sigmas.min()
+        dens = np.empty(len(lo_u))
+        with np.errstate(under="ignore"):
+            if narrow.any():
+                dens[narrow] = np.exp(_log_midpoint(lo_u[narrow], hi_u[narrow], mus, sigmas,
+                                                    log_norm)) @ self.weights
+            if not narrow.all():
+                # exact masses; kernels with equal centre and width (common for ints) merged
+                keys, merged = np.unique(mus + 1j * sigmas, return_inverse=True)
+                w = np.bincount(merged.reshape(-1), weights=self.weights, minlength=len(keys))
+                mus, inv = keys.real, 1.0 / keys.imag
+                wide = ~narrow
+                a = (lo_u[wide][:, None] - mus[None, :]) * inv
+                b = (hi_u[wide][:, None] - mus[None, :]) * inv
+                dens[wide] = _near_masses(a, b) @ (w * np.exp(-_log_norm(mus, inv)))
+        with np.errstate(divide="ignore"):
+            return np.log(dens)[inverse.reshape(-1)]
+
+    def _log_bins(self, lo: np.ndarray, hi: np.ndarray, r: int) -> np.ndarray:
+        """(U, K) log mass of bins [lo, hi] under the kernels of numeric row ``r``."""
+        mus, sigmas, log_norm = self._mus[r], self._sigmas[r], self._log_norm[r]
+        narrow = (hi - lo) <= _MIDPOINT * sigmas.min()
+        out = np.empty((len(lo), len(mus)))
+        if narrow.any():
+            out[narrow] = _log_midpoint(lo[narrow], hi[narrow], mus, sigmas, log_norm)
+        if not narrow.all():
+            a = (lo[~narrow][:, None] - mus[None, :]) * self._inv[r]
+            b = (hi[~narrow][:, None] - mus[None, :]) * self._inv[r]
+            out[~narrow] = log_normal_mass(a, b) - log_norm
         return out
+
+    def _log_kernels(self, d: int, x: Point) -> np.ndarray:
+        """(m, K) log density of each point under each kernel, in dimension ``d``."""
+        kind = self.dims[d].kind
+        if kind == "choice":
+            return self._cats[d].log_matrix(np.asarray(x, np.intp), len(self.weights))
+        r = self._rows[d]
+        if kind == "int":
+            lo, hi = x
+            lo_u, first, inverse = np.unique(lo, return_index=True, return_inverse=True)
+            return self._log_bins(lo_u, hi[first], r)[inverse.reshape(-1)]
+        z = (np.asarray(x)[:, None] - self._mus[r][None, :]) * self._inv[r]
+        return -0.5 * z * z + np.log(self._inv[r]) - self._log_norm[r] - _LOG_SQRT_2PI
+
+
+def _near_masses(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``Phi(b) - Phi(a)``, computed only where it is above ~1e-19 (0 elsewhere)."""
+    out = np.zeros(a.shape)
+    near = (a < _FAR) & (b > -_FAR)
+    a, b = a[near], b[near]
+    qa, qb = upper_tail(np.abs(a)), upper_tail(np.abs(b))
+    out[near] = np.maximum(np.where(a >= 0, qa - qb, np.where(b <= 0, qb - qa, 1.0 - qa - qb)),
+                           0.0)
+    return out
+
+
+def _log_midpoint(lo: np.ndarray, hi: np.ndarray, mus: np.ndarray, sigmas: np.ndarray,
+                  log_norm: np.ndarray) -> np.ndarray:
+    """(U, K) log mass of narrow bins: the density at the centre times the width, with the
+    second-order (curvature) correction: relative error ~ (w/sigma)^4 z^4 / 1920."""
+    inv = 1.0 / sigmas
+    z = (0.5 * (lo + hi))[:, None] - mus[None, :]
+    z *= inv
+    h = (hi - lo)[:, None] * inv
+    z2 = z * z
+    return -0.5 * z2 + np.log(h) + np.log1p((z2 - 1.0) * (h * h) / 24.0) \
+        - _LOG_SQRT_2PI - log_norm
+
+
+def _num_points(x: Point) -> int:
+    return len(x[0]) if isinstance(x, tuple) else len(x)
 
 
 def _bandwidths(mus: np.ndarray, num_dims: int, has_prior: bool, multivariate: bool,
                 consider_endpoints: bool, magic_clip: bool) -> np.ndarray:
-    """Optuna's kernel widths on [0, 1] for observations ``mus`` (the prior's excluded)."""
-    n = len(mus)
+    """Optuna's kernel widths on [0, 1] for observations ``mus`` (rows: dimensions)."""
+    k, n = mus.shape
     if multivariate:
-        sigmas = np.full(n, 0.2 * max(n, 1) ** (-1.0 / (num_dims + 4)))
+        sigmas = np.full((k, n), 0.2 * max(n, 1) ** (-1.0 / (num_dims + 4)))
     else:
-        with_prior = np.append(mus, 0.5) if has_prior else mus
-        order = np.argsort(with_prior, kind="stable")
-        ext = np.empty(len(with_prior) + 2)
-        ext[0], ext[-1] = 0.0, 1.0
-        ext[1:-1] = with_prior[order]
-        gaps = np.diff(ext)
-        sorted_sigmas = np.maximum(gaps[:-1], gaps[1:])
-        if not consider_endpoints and len(ext) >= 4:
-            sorted_sigmas[0] = ext[2] - ext[1]
-            sorted_sigmas[-1] = ext[-2] - ext[-3]
-        sigmas = np.empty(len(with_prior))
-        sigmas[order] = sorted_sigmas
-        sigmas = sigmas[:n]
+        with_prior = np.hstack([mus, np.full((k, 1), 0.5)]) if has_prior else mus
+        order = np.argsort(with_prior, axis=1, kind="stable")
+        ext = np.empty((k, with_prior.shape[1] + 2))
+        ext[:, 0], ext[:, -1] = 0.0, 1.0
+        ext[:, 1:-1] = np.take_along_axis(with_prior, order, axis=1)
+        gaps = np.diff(ext, axis=1)
+        sorted_sigmas = np.maximum(gaps[:, :-1], gaps[:, 1:])
+        if not consider_endpoints and ext.shape[1] >= 4:
+            sorted_sigmas[:, 0] = ext[:, 2] - ext[:, 1]
+            sorted_sigmas[:, -1] = ext[:, -2] - ext[:, -3]
+        sigmas = np.empty_like(sorted_sigmas)
+        np.put_along_axis(sigmas, order, sorted_sigmas, axis=1)
+        sigmas = sigmas[:, :n]
     low = 1.0 / min(100.0, 1.0 + n + has_prior) if magic_clip else EPS
     return np.clip(sigmas, low, 1.0)

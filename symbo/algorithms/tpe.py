@@ -55,7 +55,7 @@ class _Dim:
     """
 
     __slots__ = ("decision", "kind", "pdim", "position", "first", "children", "fixed",
-                 "lo", "span", "log", "low", "high", "count")
+                 "lo", "span", "log", "low", "high", "count", "is_position")
 
     def __init__(self, decision: Any, position: int = 0, first: int = 0,
                  children: tuple[_Group | None, ...] = ()) -> None:
@@ -71,7 +71,9 @@ class _Dim:
             self.kind = _CHOICE
             self.pdim = Dim(_CHOICE, decision.num_candidates)
             self.fixed: int | float | None = 0 if decision.num_candidates == 1 else None
+            self.is_position = decision.num_choices > 1
             return
+        self.is_position = False
         self.low, self.high = decision.low, decision.high
         if isinstance(decision, FloatDecision):
             self.kind = _FLOAT
@@ -366,38 +368,61 @@ class TPE(Algorithm, type_name="symbo.algorithms.TPE"):
                       good_mask: np.ndarray) -> tuple[DNA, ...]:
         if not group.dims:
             return ()
-        good, bad = self._split(group, good_mask)
         values: list[Any] = [dim.fixed for dim in group.dims]
-        m = self.num_candidates
-        if self.multivariate and group.model:
-            model = group.model
-            where = {d: i for i, d in enumerate(model)}
+        model = group.model
+        if model:
+            good, bad = self._split(group, good_mask)
+            dims = [group.dims[d] for d in model]
             l_est, g_est = self._estimators(good[:, model], bad[:, model],
-                                            [group.dims[d].pdim for d in model])
-
-            def mask(i: int, sampled: list[np.ndarray]) -> np.ndarray | None:
-                dim = group.dims[model[i]]
-                prev = [sampled[where[dim.first + j]] for j in range(dim.position)]
-                return dim.allowed(prev)
-
-            samples = l_est.sample(rng, m, mask)
-            decoded = [group.dims[d].decode(s) for d, s in zip(model, samples, strict=True)]
-            points = [p for _, p in decoded]
-            best = int(np.argmax(l_est.log_pdf(points) - g_est.log_pdf(points)))
-            for d, (vals, _) in zip(model, decoded, strict=True):
-                values[d] = vals[best]
-        else:
-            for d in group.model:
-                dim = group.dims[d]
-                l_est, g_est = self._estimators(good[:, d], bad[:, d], [dim.pdim])
-                allowed = dim.allowed([np.array([values[dim.first + j]])
-                                       for j in range(dim.position)])
-                samples = l_est.sample(rng, m, None if allowed is None else
-                                       (lambda i, s, a=allowed: a))
-                vals, points = dim.decode(samples[0])
-                best = int(np.argmax(l_est.log_pdf([points]) - g_est.log_pdf([points])))
-                values[d] = vals[best]
+                                            [dim.pdim for dim in dims])
+            if self.multivariate:
+                self._joint(group, dims, l_est, g_est, rng, values)
+            else:
+                self._independent(group, dims, l_est, g_est, rng, values)
         return self._assemble(group, values, rng, good_mask)
+
+    def _joint(self, group: _Group, dims: list[_Dim], l_est: ParzenEstimator,
+               g_est: ParzenEstimator, rng: np.random.Generator, values: list[Any]) -> None:
+        """Draws candidate vectors from the good density; keeps the best by l(x) / g(x)."""
+        where = {d: i for i, d in enumerate(group.model)}
+
+        def mask(i: int, sampled: list[Any]) -> np.ndarray | None:
+            dim = dims[i]
+            return dim.allowed([sampled[where[dim.first + j]] for j in range(dim.position)])
+
+        samples = l_est.sample(rng, self.num_candidates, mask)
+        decoded = [dim.decode(s) for dim, s in zip(dims, samples, strict=True)]
+        points = [p for _, p in decoded]
+        best = int(np.argmax(l_est.log_pdf(points) - g_est.log_pdf(points)))
+        for d, (vals, _) in zip(group.model, decoded, strict=True):
+            values[d] = vals[best]
+
+    def _independent(self, group: _Group, dims: list[_Dim], l_est: ParzenEstimator,
+                     g_est: ParzenEstimator, rng: np.random.Generator, values: list[Any]) -> None:
+        """Per decision: draws from its good density, keeps the best by l(x) / g(x). The
+        positions of a many_of go one after another, masked by the earlier picks."""
+        m = self.num_candidates
+        free = [i for i, dim in enumerate(dims) if not dim.is_position]
+        if free:
+            samples = l_est.sample(rng, m, dims=free)
+            decoded = {i: dims[i].decode(samples[i]) for i in free}
+            points: list[Any] = [None] * len(dims)
+            for i in free:
+                points[i] = decoded[i][1]
+            scores = l_est.log_marginals(points, free) - g_est.log_marginals(points, free)
+            for i, best in zip(free, scores.argmax(axis=1), strict=True):
+                values[group.model[i]] = decoded[i][0][best]
+        for i, dim in enumerate(dims):
+            if not dim.is_position:
+                continue
+            allowed = dim.allowed([np.array([values[dim.first + j]])
+                                   for j in range(dim.position)])
+            samples = l_est.sample(rng, m, None if allowed is None else (lambda d, s, a=allowed: a),
+                                   dims=[i])
+            points = [None] * len(dims)
+            points[i] = samples[i]
+            score = l_est.log_marginals(points, [i]) - g_est.log_marginals(points, [i])
+            values[group.model[i]] = samples[i][int(np.argmax(score[0]))]
 
     def _assemble(self, group: _Group, values: list[Any], rng: np.random.Generator,
                   good_mask: np.ndarray) -> tuple[DNA, ...]:

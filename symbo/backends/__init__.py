@@ -1,10 +1,14 @@
 """Execution, storage and PyTorch: the layer that wires spaces, algorithms and programs.
 
-The search loop (``sample``, ``tune``) and studies live here; PyTorch and Ray are imported
-only in their own subpackages, lazily.
+The search loop (``sample``, ``tune``), studies and their storages live here; PyTorch and Ray
+are imported only in their own modules, lazily.
 """
 
 from symbo.backends.loop import Feedback, sample, tune
-from symbo.backends.study import Study, Trial
+from symbo.backends.storage import Storage, StorageError, open_storage
+from symbo.backends.study import Study, StudyMismatchError, Trial, load_study
 
-__all__ = ["Feedback", "Study", "Trial", "sample", "tune"]
+__all__ = [
+    "Feedback", "Storage", "StorageError", "Study", "StudyMismatchError", "Trial", "load_study",
+    "open_storage", "sample", "tune",
+]

@@ -1,4 +1,4 @@
-"""Studies: the record of a search (its trials, their rewards and reports) and queries on it.
+"""Studies: the record of a search, kept in a storage, and the queries on it.
 
 >>> import symbo as sb
 >>> study = sb.tune(lambda p: -(p.x - 3) ** 2, sb.Dict(x=sb.int_range(0, 6)),
@@ -9,16 +9,32 @@
 
 from __future__ import annotations
 
+import csv
+import difflib
+import io
+import json
 import math
-import time
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
 
-from symbo.algorithms.base import Reward, dominates
-from symbo.core import SymbolicValueError
-from symbo.dsl import DNA, DNASpec
+from symbo.algorithms.base import Algorithm, Reward, dominates
+from symbo.backends.storage import (
+    Storage,
+    StorageError,
+    StudyInfo,
+    TrialRecord,
+    dna_from_json,
+    dna_to_json,
+    open_storage,
+    worker_alive,
+)
+from symbo.backends.storage.base import FINISHED, reward_from_json, reward_to_json
+from symbo.core import SerializationError, SymbolicError, SymbolicValueError, from_json, to_json
+from symbo.core.formatting import format as sym_format
+from symbo.dsl import DNA, DNASpec, dna_spec, materialize
 
 STATUSES = ("pending", "running", "completed", "failed", "stopped")
 
@@ -41,6 +57,7 @@ class Trial:
     started_at: float | None = None
     finished_at: float | None = None
     worker: str | None = None
+    heartbeat_at: float | None = None
     metadata: dict[str, Any] = attrs.Factory(dict)
 
     @property
@@ -52,7 +69,7 @@ class Trial:
 
     @property
     def is_finished(self) -> bool:
-        return self.status in ("completed", "failed", "stopped")
+        return self.status in FINISHED
 
     @property
     def last_report(self) -> tuple[int, float] | None:
@@ -60,60 +77,142 @@ class Trial:
 
     def __repr__(self) -> str:
         reward = "" if self.reward is None else f", reward={self.reward!r}"
-        error = "" if self.error is None else f", error={self.error.splitlines()[-1][:60]!r}"
+        error = "" if self.error is None else f", error={self.error.strip().splitlines()[-1][:60]!r}"
         return f"Trial(id={self.id}, status={self.status!r}{reward}{error}, dna={self.dna!r})"
 
 
-class Study:
-    """The trials of a search over one space, with one set of objectives.
+class StudyMismatchError(StorageError):
+    """The space given to continue a study differs from the one it was started with."""
 
-    ``objectives`` gives each objective's direction, ``"max"`` or ``"min"``. A trial's reward
-    is kept as given; ``signed(reward)`` is the "higher is better" form algorithms see.
+
+class Study:
+    """The trials of a search over one space, with one set of objectives, in a storage.
+
+    ``objectives`` gives each objective's direction, ``"max"`` or ``"min"``; a trial's reward is
+    kept as given and ``signed(reward)`` is the "higher is better" form algorithms see. Open
+    one with :func:`symbo.load_study` or get one from :func:`symbo.tune`.
     """
 
-    def __init__(self, name: str, space: Any, spec: DNASpec, algorithm: Any = None,
-                 objectives: tuple[str, ...] = ("max",)) -> None:
-        objectives = tuple(objectives)
+    def __init__(self, storage: Storage, info: StudyInfo, space: Any, spec: DNASpec | None,
+                 algorithm: Algorithm | None = None, where: Callable[[Any], bool] | None = None) -> None:
+        objectives = tuple(info.objectives)
         if not objectives or any(o not in ("max", "min") for o in objectives):
             raise SymbolicValueError(f"objectives must be 'max' or 'min' each, got {objectives!r}")
-        self.name = name
+        self.storage = storage
+        self.info = info
         self.space = space
         self.spec = spec
         self.algorithm = algorithm
-        self.objectives = objectives
-        self._trials: list[Trial] = []
-        self.created_at = time.time()
+        self.where = where
+        self._trials: dict[int, Trial] = {}
+        self._synced_at: float | None = None
 
-    # ---- recording (used by the search loop) ---------------------------------------------
-    def new_trial(self, dna: DNA, program: Any) -> Trial:
-        trial = Trial(id=len(self._trials), dna=dna, program=program, status="running",
-                      started_at=time.time())
-        self._trials.append(trial)
+    # ---- creating and opening --------------------------------------------------------------
+    @classmethod
+    def create(cls, space: Any, algorithm: Algorithm | None, *, storage: str | Storage | None = None,
+               study_name: str | None = None, objectives: tuple[str, ...] = ("max",),
+               where: Callable[[Any], bool] | None = None, load_if_exists: bool = False) -> Study:
+        """A new study (or, with ``load_if_exists``, the existing one of that name, after
+        checking that its space is the same)."""
+        objectives = tuple(objectives)
+        if not objectives or any(o not in ("max", "min") for o in objectives):
+            raise SymbolicValueError(f"objectives must be 'max' or 'min' each, got {objectives!r}")
+        store = open_storage(storage)
+        spec = dna_spec(space, where=where)
+        space_json = _try_json(space)
+        space_text = _space_text(space)
+        info = store.create_study(study_name or "study", objectives=objectives,
+                                  space_json=space_json, space_text=space_text,
+                                  algorithm_json=_try_json(algorithm),
+                                  load_if_exists=load_if_exists)
+        if tuple(info.objectives) != objectives:
+            raise StudyMismatchError(
+                f"study {info.name!r} has objectives {tuple(info.objectives)}, not {objectives}")
+        if info.space_text is not None and info.space_text != space_text:
+            raise StudyMismatchError(_mismatch(info.name, info.space_text, space_text))
+        return cls(store, info, space, spec, algorithm, where)
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def objectives(self) -> tuple[str, ...]:
+        return tuple(self.info.objectives)
+
+    # ---- recording (used by the search loop) -----------------------------------------------
+    def new_trial(self, dna: DNA, program: Any, worker: str, max_trials: int | None) -> Trial | None:
+        """Records a running trial; None when the study already has ``max_trials`` trials."""
+        number = self.storage.create_trial(self.info.id, dna_json=dna_to_json(dna), worker=worker,
+                                           program_json=_try_json(program), max_trials=max_trials)
+        if number is None:
+            return None
+        trial = Trial(id=number, dna=dna, program=program, status="running", worker=worker)
+        self._trials[number] = trial
         return trial
+
+    def restart(self, trial: Trial, worker: str) -> None:
+        self.storage.restart_trial(self.info.id, trial.id, worker=worker)
+        trial.status, trial.worker, trial.reports = "running", worker, []
 
     def finish(self, trial: Trial, status: str, reward: Reward | None = None,
                error: str | None = None) -> None:
-        if status not in STATUSES:
-            raise SymbolicValueError(f"unknown trial status {status!r}")
-        trial.status = status
-        trial.reward = reward
-        trial.error = error
-        trial.finished_at = time.time()
+        self.storage.finish_trial(self.info.id, trial.id, status, reward=reward_to_json(reward),
+                                  error=error)
+        trial.status, trial.reward, trial.error = status, reward, error
 
     def report(self, trial: Trial, step: int, value: float) -> None:
+        self.storage.add_report(self.info.id, trial.id, step, value)
         trial.reports.append((step, value))
 
-    # ---- queries -------------------------------------------------------------------------
+    # ---- reading ---------------------------------------------------------------------------
+    def refresh(self) -> list[Trial]:
+        """Reads trials changed in the storage since the last refresh; returns them."""
+        records = self.storage.get_trials(self.info.id, updated_after=self._synced_at)
+        changed = []
+        for record in records:
+            trial = self._from_record(record)
+            self._trials[record.number] = trial
+            changed.append(trial)
+            if self._synced_at is None or record.updated_at > self._synced_at:
+                self._synced_at = record.updated_at
+        return changed
+
+    def _from_record(self, record: TrialRecord) -> Trial:
+        old = self._trials.get(record.number)
+        try:
+            dna = dna_from_json(record.dna_json)
+            reward = reward_from_json(record.reward)
+        except StorageError as e:
+            raise StorageError(f"study {self.name!r}, trial {record.number}: {e}") from None
+        if self.spec is not None:
+            dna = DNA(dna.value, dna.children, self.spec)
+        program = old.program if old is not None else None
+        if program is None and self.space is not None and self.spec is not None:
+            try:
+                program = materialize(self.space, dna, spec=self.spec, where=self.where)
+            except SymbolicError:
+                program = None
+        if program is None and record.program_json is not None:
+            try:
+                program = from_json(record.program_json)
+            except SymbolicError:
+                program = None
+        reports = [(int(s), float(v)) for s, v in record.reports]
+        return Trial(record.number, dna, program, record.status, reward, record.error, reports,
+                     record.started_at, record.finished_at, record.worker, record.heartbeat_at)
+
     @property
     def trials(self) -> list[Trial]:
-        """All trials, in the order they started."""
-        return list(self._trials)
+        """All trials, in number order (read from the storage)."""
+        self.refresh()
+        return [self._trials[n] for n in sorted(self._trials)]
 
     def __len__(self) -> int:
-        return len(self._trials)
+        return len(self.trials)
 
     def __iter__(self) -> Iterator[Trial]:
-        return iter(list(self._trials))
+        return iter(self.trials)
 
     @property
     def is_multi_objective(self) -> bool:
@@ -126,7 +225,7 @@ class Study:
         return reward if self.objectives[0] == "max" else -reward
 
     def completed(self) -> list[Trial]:
-        return [t for t in self._trials if t.status == "completed"]
+        return [t for t in self.trials if t.status == "completed"]
 
     @property
     def best_trial(self) -> Trial | None:
@@ -139,6 +238,11 @@ class Study:
         if not done:
             return None
         return max(done, key=lambda t: self.signed(t.reward))  # type: ignore[arg-type]
+
+    def best_trials(self, k: int = 5) -> list[Trial]:
+        """The ``k`` best completed trials, best first (single objective)."""
+        done = self.completed()
+        return sorted(done, key=lambda t: self.signed(t.reward), reverse=True)[:k]  # type: ignore[arg-type]
 
     @property
     def pareto_front(self) -> list[Trial]:
@@ -153,7 +257,7 @@ class Study:
         """(trial id, reward, best reward so far) for every finished trial, in order."""
         out: list[tuple[int, Reward | None, Reward | None]] = []
         best: Reward | None = None
-        for t in self._trials:
+        for t in self.trials:
             if not t.is_finished:
                 continue
             if t.status == "completed" and not self.is_multi_objective:
@@ -164,9 +268,80 @@ class Study:
 
     def summary(self) -> dict[str, Any]:
         counts = {s: 0 for s in STATUSES}
-        for t in self._trials:
+        for t in self.trials:
             counts[t.status] += 1
-        return {"name": self.name, "trials": len(self._trials), **counts}
+        return {"name": self.name, "trials": sum(counts.values()), **counts}
+
+    def dead_trials(self, heartbeat_timeout: float) -> list[Trial]:
+        """Running trials whose worker is gone (same host: its process ended; elsewhere: no
+        heartbeat for ``heartbeat_timeout`` seconds)."""
+        import time
+
+        out = []
+        for t in self.trials:
+            if t.status != "running":
+                continue
+            alive = worker_alive(t.worker)
+            if alive is False or (alive is None and (t.heartbeat_at or 0) < time.time() - heartbeat_timeout):
+                out.append(t)
+        return out
+
+    # ---- resuming --------------------------------------------------------------------------
+    def resume(self, objective: Callable[..., Any] | None = None, num_trials: int | None = None,
+               **kwargs: Any) -> Study:
+        """Continues this study: keeps finished trials, re-runs (or fails, ``dead_trials=
+        'fail'``) trials of dead workers, restores the algorithm, and runs until the study has
+        ``num_trials`` trials (default: the number asked for when it started)."""
+        from symbo.backends.loop import tune
+
+        if objective is None:
+            raise SymbolicValueError("resume needs the objective (functions are not stored)")
+        if self.space is None:
+            raise SymbolicValueError(
+                f"study {self.name!r}: its space could not be loaded from {self.storage.url}; "
+                "open it with sb.load_study(storage, name, space=...)"
+            )
+        algorithm = self.algorithm
+        if algorithm is None:
+            raise SymbolicValueError(
+                f"study {self.name!r}: its algorithm could not be loaded; pass algorithm= to "
+                "sb.load_study"
+            )
+        target = num_trials if num_trials is not None else self.info.metadata.get("num_trials")
+        return tune(objective, self.space, algorithm, num_trials=target, study=self, **kwargs)
+
+    # ---- export ----------------------------------------------------------------------------
+    def to_records(self) -> list[dict[str, Any]]:
+        """One JSON-compatible dict per trial (id, status, reward, decisions, timings, error)."""
+        out = []
+        for t in self.trials:
+            try:
+                decisions = t.dna.to_dict() if t.dna.spec is not None else t.dna.to_numbers()
+            except SymbolicError:
+                decisions = t.dna.to_numbers()
+            out.append({
+                "id": t.id, "status": t.status, "reward": reward_to_json(t.reward),
+                "decisions": decisions,
+                "program": None if t.program is None else sym_format(t.program, compact=True),
+                "reports": [list(r) for r in t.reports], "started_at": t.started_at,
+                "finished_at": t.finished_at, "duration": t.duration, "worker": t.worker,
+                "error": t.error,
+            })
+        return out
+
+    def export(self, path: str | os.PathLike, fmt: str | None = None) -> None:
+        """Writes the trials to ``path`` as CSV (one column per decision) or JSON."""
+        fmt = fmt or ("json" if os.fspath(path).endswith(".json") else "csv")
+        records = self.to_records()
+        if fmt == "json":
+            text = json.dumps({"study": self.name, "objectives": list(self.objectives),
+                               "trials": records}, indent=2)
+        elif fmt == "csv":
+            text = _csv(records)
+        else:
+            raise SymbolicValueError(f"export format must be 'csv' or 'json', got {fmt!r}")
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
 
     def __repr__(self) -> str:
         s = self.summary()
@@ -174,7 +349,91 @@ class Study:
         if not self.is_multi_objective and self.best_trial is not None:
             best = f", best={self.best_trial.reward!r}"
         return (f"Study({self.name!r}, {s['trials']} trials: {s['completed']} completed, "
-                f"{s['failed']} failed, {s['stopped']} stopped{best})")
+                f"{s['failed']} failed, {s['stopped']} stopped, {s['running']} running{best})")
+
+
+def load_study(storage: str | Storage, study_name: str, *, space: Any = None,
+               algorithm: Algorithm | None = None) -> Study:
+    """Opens a stored study. Its space and algorithm are read back from the storage when their
+    classes are registered (import the modules defining them first); pass ``space=``/
+    ``algorithm=`` otherwise (a given space must be the one the study was started with).
+
+    >>> import symbo as sb, tempfile, os
+    >>> url = "sqlite:///" + os.path.join(tempfile.mkdtemp(), "s.db")
+    >>> _ = sb.tune(lambda p: p.x, sb.Dict(x=sb.one_of([1, 2])), sb.algorithms.Grid(),
+    ...             num_trials=2, storage=url, study_name="demo")
+    >>> study = sb.load_study(url, "demo")
+    >>> [t.program.x for t in study.trials], study.best_trial.reward
+    ([1, 2], 2.0)
+    """
+    store = open_storage(storage)
+    info = store.load_study(study_name)
+    if space is None and info.space_json is not None:
+        try:
+            space = from_json(info.space_json)
+        except SymbolicError:
+            space = None
+    elif space is not None and info.space_text is not None and _space_text(space) != info.space_text:
+        raise StudyMismatchError(_mismatch(info.name, info.space_text, _space_text(space)))
+    if algorithm is None and info.algorithm_json is not None:
+        try:
+            algorithm = from_json(info.algorithm_json)
+        except SymbolicError:
+            algorithm = None
+    spec = dna_spec(space) if space is not None else None
+    study = Study(store, info, space, spec, algorithm)
+    num = store.load_algorithm_state(info.id)
+    if isinstance(num, dict) and "num_trials" in num:
+        study.info.metadata["num_trials"] = num["num_trials"]
+    return study
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+def _try_json(value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        return to_json(value)
+    except (SerializationError, SymbolicError, TypeError, ValueError):
+        return None
+
+
+def _space_text(space: Any) -> str:
+    return sym_format(space)
+
+
+def _mismatch(name: str, stored: str, given: str) -> str:
+    diff = "\n".join(difflib.unified_diff(stored.splitlines(), given.splitlines(), "stored space",
+                                          "given space", lineterm="", n=1))
+    return f"study {name!r} was started with another space:\n{diff}"
+
+
+def _csv(records: list[dict[str, Any]]) -> str:
+    keys: list[str] = []
+    for r in records:
+        decisions = r["decisions"]
+        if isinstance(decisions, dict):
+            keys += [k for k in decisions if k not in keys]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "status", "reward", *keys, "duration", "worker", "error", "program"])
+    for r in records:
+        decisions = r["decisions"] if isinstance(r["decisions"], dict) else {}
+        reward = r["reward"]
+        writer.writerow([r["id"], r["status"], "" if reward is None else json.dumps(reward),
+                         *(_cell(decisions.get(k)) for k in keys),
+                         "" if r["duration"] is None else f"{r['duration']:.6f}", r["worker"] or "",
+                         (r["error"] or "").strip().splitlines()[-1] if r["error"] else "",
+                         r["program"] or ""])
+    return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
+    return json.dumps(value) if isinstance(value, list) else str(value)
 
 
 def check_reward(value: Any, num_objectives: int) -> tuple[Reward | None, str | None]:

@@ -69,6 +69,15 @@ class KeyPath:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("KeyPath is immutable")
 
+    def __reduce__(self) -> tuple:
+        return (KeyPath._from_keys, (self.keys,))
+
+    def __copy__(self) -> KeyPath:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> KeyPath:
+        return self
+
     @property
     def key(self) -> Key | None:
         """The last key, or None at the root."""

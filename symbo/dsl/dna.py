@@ -21,6 +21,7 @@ DNA is an immutable, hashable value; it converts to and from a flat list of numb
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import attrs
@@ -140,7 +141,7 @@ def _decision_from_numbers(d: DecisionPoint, it: Any) -> DNA:
             return _choice_from_numbers(d, next(it), it)
         picks = [_choice_from_numbers(d, next(it), it) for _ in range(d.num_choices)]
         return DNA(None, tuple(picks))
-    return DNA(next(it))
+    return DNA(_plain(next(it)))
 
 
 def _choice_from_numbers(d: Choice, index: Any, it: Any) -> DNA:
@@ -148,7 +149,19 @@ def _choice_from_numbers(d: Choice, index: Any, it: Any) -> DNA:
     return DNA(i, _space_from_numbers(d.candidates[i].space, it).children)
 
 
+def _plain(value: Any) -> Any:
+    """A numpy scalar (as algorithms produce) as the Python number it stands for."""
+    if type(value) in (bool, int, float) or value is None:
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return value
+
+
 def _index(d: Choice, index: Any) -> int:
+    index = _plain(index)
     if isinstance(index, float) and index.is_integer():
         index = int(index)
     if type(index) is not int or not 0 <= index < len(d.candidates):
@@ -230,7 +243,7 @@ def _space_from_dict(space: Space, values: dict[str, Any], used: set[str],
                 picks.append(DNA(i, sub.children))
             children.append(picks[0] if d.num_choices == 1 else DNA(None, tuple(picks)))
         else:
-            children.append(DNA(value))
+            children.append(DNA(_plain(value)))
     return DNA(None, tuple(children))
 
 

@@ -22,7 +22,7 @@ import math
 from collections.abc import Callable
 from typing import Any, Literal
 
-from symbo.core import DeferredValue, Object, SymbolicValueError
+from symbo.core import DeferredValue, FieldUpdate, KeyPath, Object, SymbolicValueError
 from symbo.core.formatting import format as sym_format
 from symbo.core.validation import (
     ANY,
@@ -38,6 +38,12 @@ class Marker(Object, DeferredValue):
     """Base of all markers. ``name`` (optional) identifies the decision in DNA dicts."""
 
     name: str | None = None
+
+    def _on_change(self, updates: dict[KeyPath, FieldUpdate]) -> None:
+        """An edit of this marker (its candidates, its bounds) must still fit where it stands."""
+        parent = self.sym_parent
+        if parent is not None:
+            parent._sym_check(self.sym_path.key, self)  # raises naming the path
 
     def sym_format(self, fmt: Callable[[Any], str]) -> str:
         """The text-language form, e.g. ``one_of([16, 32], name='width')``."""

@@ -70,7 +70,8 @@ def materialize(space: Any, dna: DNA, *, spec: DNASpec | None = None, check: boo
     if not isinstance(dna, DNA):
         raise DNAError(f"materialize needs a DNA, got {type(dna).__name__}")
     if check:
-        validate(spec or dna.spec or dna_spec(space, where=where), dna)
+        # Not ``dna.spec``: a DNA may come from another space, and is checked against this one.
+        validate(spec or dna_spec(space, where=where), dna)
     return _space(space, dna, where)
 
 
@@ -156,7 +157,7 @@ def random_decision(d: DecisionPoint, rng: random.Random) -> DNA:
         return DNA(rng.uniform(d.low, d.high))
     if d.scale == "log":
         value = math.exp(rng.uniform(math.log(d.low), math.log(d.high + 1)))
-        return DNA(min(int(value), d.high))
+        return DNA(min(max(int(value), d.low), d.high))  # exp(log(n)) may fall below n
     return DNA(rng.randint(d.low, d.high))
 
 

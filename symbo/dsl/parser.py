@@ -251,6 +251,10 @@ def parse(text: str, *, source: str = "") -> Any:
         if isinstance(e.orig_exc, SymbolicError):
             raise e.orig_exc from None
         raise
+    except RecursionError:
+        raise SpaceSyntaxError(
+            f"{source + ': ' if source else ''}values are nested too deeply to be read"
+        ) from None
 
 
 def _syntax_error(e: Any, text: str, source: str) -> SpaceSyntaxError:
@@ -266,7 +270,8 @@ def _syntax_error(e: Any, text: str, source: str) -> SpaceSyntaxError:
         found = repr(text[e.pos_in_stream]) if e.pos_in_stream < len(text) else "the end"
     else:
         found = repr(str(e.token))
-    expected = sorted(getattr(e, "expected", None) or getattr(e, "allowed", None) or [])
+    expected = sorted(_accepted(e) or getattr(e, "expected", None) or getattr(e, "allowed", None)
+                      or [])
     readable = ", ".join(_TOKEN_NAMES.get(t, t) for t in expected[:12])
     context = e.get_context(text, span=30).rstrip("\n") if hasattr(e, "get_context") else ""
     message = f"{where}: unexpected {found}"
@@ -275,6 +280,19 @@ def _syntax_error(e: Any, text: str, source: str) -> SpaceSyntaxError:
     if context:
         message += "\n" + context
     return SpaceSyntaxError(message, line, column)
+
+
+def _accepted(e: Any) -> set[str]:
+    """The terminals the parser could take where it stopped.
+
+    LALR states are shared, so ``e.expected`` (a state's lookaheads) can list tokens that no
+    text could put there; asking the parser what it accepts gives the exact set.
+    """
+    interactive = getattr(e, "interactive_parser", None)
+    try:
+        return set(interactive.accepts()) if interactive is not None else set()
+    except lark.exceptions.LarkError:
+        return set()
 
 
 _TOKEN_NAMES = {

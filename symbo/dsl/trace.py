@@ -97,7 +97,8 @@ def _default(marker: Any) -> Any:
     if isinstance(marker, OneOf):
         return _strip(marker.candidates[0])
     if isinstance(marker, ManyOf):
-        return [_strip(c) for c in list(marker.candidates)[: marker.k]]
+        candidates = list(marker.candidates)  # k may exceed them when repeats are allowed
+        return [_strip(candidates[i % len(candidates)]) for i in range(marker.k)]
     if isinstance(marker, Permutate):
         return [_strip(c) for c in marker.candidates]
     if isinstance(marker, FloatRange):

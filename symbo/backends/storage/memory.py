@@ -1,0 +1,130 @@
+"""In-memory storage: the same interface as SQLite, for tests, notebooks and nested searches.
+
+>>> from symbo.backends.storage import open_storage
+>>> open_storage("memory:").list_studies()
+[]
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+from symbo.backends.storage.base import (
+    FINISHED,
+    Storage,
+    StorageError,
+    StudyInfo,
+    TrialRecord,
+    check_status,
+    now,
+)
+
+
+class InMemoryStorage(Storage):
+    """Keeps everything in this process (thread-safe); gone when the process ends."""
+
+    def __init__(self, url: str = "memory:") -> None:
+        self.url = url
+        self._lock = threading.RLock()
+        self._studies: dict[str, StudyInfo] = {}
+        self._trials: dict[int, list[TrialRecord]] = {}
+        self._states: dict[int, Any] = {}
+
+    def create_study(self, name: str, *, objectives: tuple[str, ...], space_json: Any = None,
+                     space_text: str | None = None, algorithm_json: Any = None,
+                     load_if_exists: bool = False) -> StudyInfo:
+        with self._lock:
+            if name in self._studies:
+                if load_if_exists:
+                    return self._studies[name]
+                raise StorageError(f"a study named {name!r} already exists in {self.url}")
+            info = StudyInfo(len(self._studies), name, tuple(objectives), space_json, space_text,
+                             algorithm_json, now())
+            self._studies[name] = info
+            self._trials[info.id] = []
+            return info
+
+    def load_study(self, name: str) -> StudyInfo:
+        with self._lock:
+            try:
+                return self._studies[name]
+            except KeyError:
+                names = ", ".join(sorted(self._studies)) or "none"
+                raise StorageError(f"no study named {name!r} in {self.url} (studies: {names})") from None
+
+    def list_studies(self) -> list[StudyInfo]:
+        with self._lock:
+            return sorted(self._studies.values(), key=lambda s: s.id)
+
+    def save_algorithm_state(self, study_id: int, state: Any) -> None:
+        with self._lock:
+            self._states[study_id] = copy.deepcopy(state)
+
+    def load_algorithm_state(self, study_id: int) -> Any:
+        with self._lock:
+            return copy.deepcopy(self._states.get(study_id))
+
+    def create_trial(self, study_id: int, *, dna_json: Any, worker: str,
+                     program_json: Any = None, max_trials: int | None = None) -> int | None:
+        with self._lock:
+            trials = self._trials[study_id]
+            if max_trials is not None and len(trials) >= max_trials:
+                return None
+            t = now()
+            trials.append(TrialRecord(len(trials), dna_json, "running", started_at=t,
+                                      heartbeat_at=t, worker=worker, program_json=program_json,
+                                      updated_at=t))
+            return len(trials) - 1
+
+    def _trial(self, study_id: int, number: int) -> TrialRecord:
+        try:
+            return self._trials[study_id][number]
+        except (KeyError, IndexError):
+            raise StorageError(f"no trial {number} in study {study_id}") from None
+
+    def restart_trial(self, study_id: int, number: int, *, worker: str) -> None:
+        with self._lock:
+            trial = self._trial(study_id, number)
+            if trial.status != "running":
+                raise StorageError(f"trial {number} is {trial.status}; only running trials restart")
+            t = now()
+            trial.reports = []
+            trial.worker = worker
+            trial.started_at = trial.heartbeat_at = trial.updated_at = t
+
+    def finish_trial(self, study_id: int, number: int, status: str, *, reward: Any = None,
+                     error: str | None = None) -> None:
+        check_status(status)
+        with self._lock:
+            trial = self._trial(study_id, number)
+            if trial.status in FINISHED:
+                raise StorageError(f"trial {number} is already {trial.status}; it is not changed")
+            trial.status = status
+            trial.reward = reward
+            trial.error = error
+            trial.finished_at = trial.updated_at = now()
+
+    def add_report(self, study_id: int, number: int, step: int, value: float) -> None:
+        with self._lock:
+            trial = self._trial(study_id, number)
+            trial.reports.append((step, value))
+            trial.updated_at = now()
+
+    def heartbeat(self, study_id: int, numbers: list[int]) -> None:
+        with self._lock:
+            t = now()
+            for n in numbers:
+                self._trial(study_id, n).heartbeat_at = t
+
+    def get_trials(self, study_id: int, *, updated_after: float | None = None) -> list[TrialRecord]:
+        with self._lock:
+            trials = self._trials.get(study_id, [])
+            if updated_after is None:
+                return list(trials)
+            return [t for t in trials if t.updated_at > updated_after]
+
+    def count_trials(self, study_id: int) -> int:
+        with self._lock:
+            return len(self._trials.get(study_id, []))

@@ -1,0 +1,329 @@
+"""SQLite storage: one file, WAL mode, one transaction per change; safe for several processes.
+
+>>> import tempfile, os
+>>> from symbo.backends.storage import open_storage
+>>> path = os.path.join(tempfile.mkdtemp(), "s.db")
+>>> storage = open_storage(f"sqlite:///{path}")
+>>> info = storage.create_study("demo", objectives=("max",))
+>>> n = storage.create_trial(info.id, dna_json=[None, []], worker="w")
+>>> storage.finish_trial(info.id, n, "completed", reward=1.0)
+>>> open_storage(f"sqlite:///{path}").get_trials(info.id)[0].reward
+1.0
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+import threading
+from typing import Any
+
+from symbo.backends.storage.base import (
+    FINISHED,
+    Storage,
+    StorageError,
+    StudyInfo,
+    TrialRecord,
+    check_status,
+    now,
+)
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS studies (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT UNIQUE NOT NULL,
+    objectives TEXT NOT NULL,
+    space_json TEXT,
+    space_text TEXT,
+    algorithm_json TEXT,
+    algorithm_state TEXT,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trials (
+    study_id INTEGER NOT NULL REFERENCES studies(id),
+    number INTEGER NOT NULL,
+    dna TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reward TEXT,
+    error TEXT,
+    started_at REAL,
+    finished_at REAL,
+    heartbeat_at REAL,
+    worker TEXT,
+    program_json TEXT,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (study_id, number)
+);
+CREATE INDEX IF NOT EXISTS trials_updated ON trials (study_id, updated_at);
+CREATE TABLE IF NOT EXISTS reports (
+    study_id INTEGER NOT NULL,
+    number INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    value REAL NOT NULL,
+    PRIMARY KEY (study_id, number, step)
+);
+"""
+
+
+def _dumps(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, allow_nan=False, separators=(",", ":"))
+
+
+class SQLiteStorage(Storage):
+    """Studies in one SQLite file. ``timeout`` is how long a writer waits for a lock (s)."""
+
+    def __init__(self, path: str, *, url: str | None = None, timeout: float = 60.0) -> None:
+        self.path = path
+        self.url = url or f"sqlite:///{path}"
+        self.timeout = timeout
+        self._local = threading.local()
+        self._pid = os.getpid()
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise StorageError(f"cannot open {self.url}: the folder {directory} does not exist")
+        conn = self._conn()
+        try:
+            with conn:
+                conn.executescript(_SCHEMA)
+                row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                if row is None:
+                    conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                                 (str(SCHEMA_VERSION),))
+                elif row[0] != str(SCHEMA_VERSION):
+                    raise StorageError(
+                        f"{self.url} has schema version {row[0]}; this symbo reads {SCHEMA_VERSION}"
+                    )
+        except sqlite3.DatabaseError as e:
+            raise StorageError(f"cannot open {self.url}: {e}") from None
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._pid != os.getpid():  # a forked child opens its own connection
+            self._pid = os.getpid()
+            try:
+                conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
+                                       check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA foreign_keys=ON")
+            except sqlite3.DatabaseError as e:
+                raise StorageError(f"cannot open {self.url}: {e}") from None
+            self._local.conn = conn
+        return conn
+
+    def _write(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = conn.execute(sql, args)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return cur
+        except sqlite3.DatabaseError as e:
+            raise StorageError(f"{self.url}: write failed: {e}") from None
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # ---- studies -------------------------------------------------------------------------
+    def create_study(self, name: str, *, objectives: tuple[str, ...], space_json: Any = None,
+                     space_text: str | None = None, algorithm_json: Any = None,
+                     load_if_exists: bool = False) -> StudyInfo:
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute("SELECT id FROM studies WHERE name = ?", (name,)).fetchone()
+                if row is None:
+                    conn.execute(
+                        "INSERT INTO studies (name, objectives, space_json, space_text, "
+                        "algorithm_json, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                        (name, _dumps(list(objectives)), _dumps(space_json), space_text,
+                         _dumps(algorithm_json), now()))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        except sqlite3.DatabaseError as e:
+            raise StorageError(f"{self.url}: cannot create study {name!r}: {e}") from None
+        if row is not None and not load_if_exists:
+            raise StorageError(f"a study named {name!r} already exists in {self.url} "
+                               "(pass load_if_exists=True, or resume it)")
+        return self.load_study(name)
+
+    def _study_from_row(self, row: tuple) -> StudyInfo:
+        sid, name, objectives, space_json, space_text, algorithm_json, created_at = row
+        return StudyInfo(sid, name, tuple(self._json(objectives, f"study {name!r}", "objectives")),
+                         self._json(space_json, f"study {name!r}", "space_json"), space_text,
+                         self._json(algorithm_json, f"study {name!r}", "algorithm_json"),
+                         created_at)
+
+    def _json(self, text: str | None, where: str, column: str) -> Any:
+        if text is None:
+            return None
+        try:
+            return json.loads(text)
+        except (json.JSONDecodeError, TypeError) as e:
+            raise StorageError(
+                f"{self.url}: {where}: column {column!r} is corrupted ({e}); the other records "
+                "are intact"
+            ) from None
+
+    def load_study(self, name: str) -> StudyInfo:
+        row = self._conn().execute(
+            "SELECT id, name, objectives, space_json, space_text, algorithm_json, created_at "
+            "FROM studies WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            names = [r[0] for r in self._conn().execute("SELECT name FROM studies ORDER BY id")]
+            raise StorageError(
+                f"no study named {name!r} in {self.url} (studies: {', '.join(names) or 'none'})"
+            )
+        return self._study_from_row(row)
+
+    def list_studies(self) -> list[StudyInfo]:
+        rows = self._conn().execute(
+            "SELECT id, name, objectives, space_json, space_text, algorithm_json, created_at "
+            "FROM studies ORDER BY id").fetchall()
+        return [self._study_from_row(r) for r in rows]
+
+    def save_algorithm_state(self, study_id: int, state: Any) -> None:
+        self._write("UPDATE studies SET algorithm_state = ? WHERE id = ?", (_dumps(state), study_id))
+
+    def load_algorithm_state(self, study_id: int) -> Any:
+        row = self._conn().execute("SELECT algorithm_state FROM studies WHERE id = ?",
+                                   (study_id,)).fetchone()
+        return None if row is None else self._json(row[0], f"study {study_id}", "algorithm_state")
+
+    # ---- trials --------------------------------------------------------------------------
+    def create_trial(self, study_id: int, *, dna_json: Any, worker: str,
+                     program_json: Any = None, max_trials: int | None = None) -> int | None:
+        conn = self._conn()
+        t = now()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                count = conn.execute("SELECT COUNT(*) FROM trials WHERE study_id = ?",
+                                     (study_id,)).fetchone()[0]
+                if max_trials is not None and count >= max_trials:
+                    conn.execute("ROLLBACK")
+                    return None
+                conn.execute(
+                    "INSERT INTO trials (study_id, number, dna, status, started_at, heartbeat_at, "
+                    "worker, program_json, updated_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+                    (study_id, count, _dumps(dna_json), t, t, worker, _dumps(program_json), t))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        except sqlite3.DatabaseError as e:
+            raise StorageError(f"{self.url}: cannot record a new trial: {e}") from None
+        return count
+
+    def _status(self, study_id: int, number: int) -> str:
+        row = self._conn().execute("SELECT status FROM trials WHERE study_id = ? AND number = ?",
+                                   (study_id, number)).fetchone()
+        if row is None:
+            raise StorageError(f"no trial {number} in study {study_id}")
+        return row[0]
+
+    def restart_trial(self, study_id: int, number: int, *, worker: str) -> None:
+        t = now()
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            cur = conn.execute(
+                "UPDATE trials SET worker = ?, started_at = ?, heartbeat_at = ?, updated_at = ? "
+                "WHERE study_id = ? AND number = ? AND status = 'running'",
+                (worker, t, t, t, study_id, number))
+            if cur.rowcount == 0:
+                conn.execute("ROLLBACK")
+                raise StorageError(f"trial {number} is {self._status(study_id, number)}; "
+                                   "only running trials restart")
+            conn.execute("DELETE FROM reports WHERE study_id = ? AND number = ?", (study_id, number))
+            conn.execute("COMMIT")
+        except sqlite3.DatabaseError as e:
+            conn.execute("ROLLBACK")
+            raise StorageError(f"{self.url}: cannot restart trial {number}: {e}") from None
+
+    def finish_trial(self, study_id: int, number: int, status: str, *, reward: Any = None,
+                     error: str | None = None) -> None:
+        check_status(status)
+        t = now()
+        cur = self._write(
+            "UPDATE trials SET status = ?, reward = ?, error = ?, finished_at = ?, updated_at = ? "
+            f"WHERE study_id = ? AND number = ? AND status NOT IN {FINISHED!r}",
+            (status, _dumps(_reward(reward)), error, t, t, study_id, number))
+        if cur.rowcount == 0:
+            raise StorageError(f"trial {number} is already {self._status(study_id, number)}; "
+                               "it is not changed")
+
+    def add_report(self, study_id: int, number: int, step: int, value: float) -> None:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("INSERT OR REPLACE INTO reports VALUES (?, ?, ?, ?)",
+                         (study_id, number, int(step), float(value)))
+            conn.execute("UPDATE trials SET updated_at = ?, heartbeat_at = ? "
+                         "WHERE study_id = ? AND number = ?", (now(), now(), study_id, number))
+            conn.execute("COMMIT")
+        except sqlite3.DatabaseError as e:
+            conn.execute("ROLLBACK")
+            raise StorageError(f"{self.url}: cannot record a report: {e}") from None
+
+    def heartbeat(self, study_id: int, numbers: list[int]) -> None:
+        if not numbers:
+            return
+        marks = ",".join("?" * len(numbers))
+        self._write(f"UPDATE trials SET heartbeat_at = ? WHERE study_id = ? AND number IN ({marks})",
+                    (now(), study_id, *numbers))
+
+    def get_trials(self, study_id: int, *, updated_after: float | None = None) -> list[TrialRecord]:
+        conn = self._conn()
+        where, args = "study_id = ?", [study_id]
+        if updated_after is not None:
+            where += " AND updated_at > ?"
+            args.append(updated_after)
+        rows = conn.execute(
+            "SELECT number, dna, status, reward, error, started_at, finished_at, heartbeat_at, "
+            f"worker, program_json, updated_at FROM trials WHERE {where} ORDER BY number",
+            args).fetchall()
+        reports: dict[int, list[tuple[int, float]]] = {}
+        if rows:
+            low = rows[0][0]
+            for number, step, value in conn.execute(
+                    "SELECT number, step, value FROM reports WHERE study_id = ? AND number >= ? "
+                    "ORDER BY number, step", (study_id, low)):
+                reports.setdefault(number, []).append((step, value))
+        out = []
+        for (number, dna, status, reward, error, started, finished, heartbeat, worker,
+             program, updated) in rows:
+            where_ = f"study {study_id}, trial {number}"
+            if status not in ("pending", "running", "completed", "failed", "stopped"):
+                raise StorageError(f"{self.url}: {where_}: unknown status {status!r} (corrupted)")
+            out.append(TrialRecord(number, self._json(dna, where_, "dna"), status,
+                                   self._json(reward, where_, "reward"), error,
+                                   reports.get(number, []), started, finished, heartbeat, worker,
+                                   self._json(program, where_, "program_json"), updated))
+        return out
+
+    def count_trials(self, study_id: int) -> int:
+        return self._conn().execute("SELECT COUNT(*) FROM trials WHERE study_id = ?",
+                                    (study_id,)).fetchone()[0]
+
+
+def _reward(reward: Any) -> Any:
+    if isinstance(reward, tuple):
+        return list(reward)
+    if isinstance(reward, float) and not math.isfinite(reward):
+        raise StorageError(f"rewards must be finite, got {reward}")
+    return reward
