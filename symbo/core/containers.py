@@ -18,7 +18,7 @@ from typing import Any, SupportsIndex
 
 from symbo.core.errors import SymbolicKeyError, SymbolicTypeError, at
 from symbo.core.keypath import Key, KeyPath
-from symbo.core.node import MISSING, FieldUpdate, Symbolic, Undo, _link
+from symbo.core.node import MISSING, FieldUpdate, Symbolic, Undo, _link, notify_or_undo
 from symbo.core.validation import Check, CheckFailure
 
 _ATOMIC = (int, float, str, bool, type(None), bytes, complex)
@@ -211,7 +211,15 @@ class List(list, Symbolic):
             raise
         updates = _list_updates(self, before)
         if updates:
-            self._sym_notify(updates)
+
+            def undo() -> None:
+                for item in list.__iter__(self):
+                    if not any(item is b for b in before):
+                        _unlink(item)
+                list.__init__(self, before)
+                self._sym_reindex()
+
+            notify_or_undo(updates, undo)
         return result
 
     def __setitem__(self, index: Any, value: Any) -> None:
@@ -243,8 +251,8 @@ class List(list, Symbolic):
         if not -n <= i < n:
             raise IndexError(at(self.sym_path, f"list index {i} out of range"))
         value = self._sym_check(i % n, value)
-        old, _ = self._sym_assign(i % n, value)
-        self._sym_notify([FieldUpdate(KeyPath._from_keys((i % n,)), self, old, value)])
+        old, undo = self._sym_assign(i % n, value)
+        notify_or_undo([FieldUpdate(KeyPath._from_keys((i % n,)), self, old, value)], undo)
 
     def __delitem__(self, index: Any) -> None:
         def do() -> None:
@@ -260,8 +268,8 @@ class List(list, Symbolic):
         self._sym_check_not_sealed()
         n = len(self)
         value = self._sym_check(n, value)
-        self._sym_assign(n, value)
-        self._sym_notify([FieldUpdate(KeyPath._from_keys((n,)), self, MISSING, value)])
+        _, undo = self._sym_assign(n, value)
+        notify_or_undo([FieldUpdate(KeyPath._from_keys((n,)), self, MISSING, value)], undo)
 
     def extend(self, values: Iterable[Any]) -> None:
         values = list(values)
@@ -560,7 +568,12 @@ class Dict(dict, Symbolic):
                 undo()
             raise
         if updates:
-            self._sym_notify(updates)
+
+            def undo_all() -> None:
+                for undo in reversed(undos):
+                    undo()
+
+            notify_or_undo(updates, undo_all)
 
     def __setitem__(self, key: str, value: Any) -> None:
         self._sym_set_many({key: value})

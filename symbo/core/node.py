@@ -266,6 +266,22 @@ def _notify(updates: list[FieldUpdate]) -> None:
             node._on_change(node_updates)
 
 
+def notify_or_undo(updates: list[FieldUpdate], undo: Callable[[], None]) -> None:
+    """Notifies an edit; if a hook (``_on_bound``/``_on_change``) rejects it by raising, the
+    edit is undone, the hooks hear the reverse change, and the error propagates: a rejected
+    edit leaves nothing changed."""
+    try:
+        _notify(updates)
+    except Exception:
+        undo()
+        reverse = [FieldUpdate(u.path, u.target, u.new_value, u.old_value) for u in updates]
+        try:
+            _notify(reverse)
+        except Exception:  # the state before the edit was accepted once; keep the first error
+            pass
+        raise
+
+
 def _link(value: Symbolic, parent: Symbolic | None, key: Key | None) -> None:
     d = getattr(value, "__dict__", None)
     if d is not None and "_sym_parent" in d:  # Objects keep links in their __dict__

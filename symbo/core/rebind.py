@@ -15,7 +15,7 @@ from typing import Any
 
 from symbo.core.errors import SymbolicKeyError, SymbolicTypeError, at
 from symbo.core.keypath import KeyPath
-from symbo.core.node import FieldUpdate, Symbolic, Undo, _notify
+from symbo.core.node import FieldUpdate, Symbolic, Undo, notify_or_undo
 from symbo.core.traversal import TraverseAction, traverse
 
 Rebinder = Callable[[KeyPath, Any, Any], Any]
@@ -95,7 +95,12 @@ def apply_updates(target: Symbolic, updates: list[tuple[KeyPath, Any]]) -> None:
         for undo in reversed(undos):
             undo()
         raise
-    _notify([update for _, update in changed])
+
+    def undo_all() -> None:
+        for undo in reversed(undos):
+            undo()
+
+    notify_or_undo([update for _, update in changed], undo_all)
 
 
 def _resolve_parent(target: Symbolic, path: KeyPath) -> Symbolic:
