@@ -70,8 +70,8 @@ class _Collect(_Context):
 class _Replay(_Context):
     """Each named marker returns its decided value."""
 
-    def __init__(self, space: TracedSpace | None, values: dict[str, Any]) -> None:
-        self.space = space
+    def __init__(self, traced: dict[str, Any] | None, values: dict[str, Any]) -> None:
+        self.traced = traced
         self.values = values
 
     def decide(self, marker: Any) -> Any:
@@ -81,14 +81,21 @@ class _Replay(_Context):
                 f"marker {name!r} was not seen when the space was traced; trace the function "
                 "again (markers reached only on some paths must be reached by the trace run)"
             )
-        if self.space is not None:
-            known = self.space.decisions.get(name)
+        if self.traced is not None:
+            known = self.traced.get(name)
             if known is not None and not eq(known, marker):
                 raise SymbolicValueError(
                     f"marker {name!r} changed since the space was traced: "
                     f"{sym_format(known, compact=True)} became {sym_format(marker, compact=True)}"
                 )
-        return self.values[name]
+        value = self.values[name]
+        from symbo.dsl.markers import Marker
+
+        if isinstance(value, Marker):
+            raise SymbolicValueError(
+                f"marker {name!r} is not decided in this program (it was left to another search)"
+            )
+        return value
 
 
 def _default(marker: Any) -> Any:
@@ -145,7 +152,9 @@ class TracedSpace(Object, type_name="symbo.TracedSpace"):
         from symbo.dsl.materialize import materialize
 
         values = materialize(self.decisions, dna, where=where)
-        return TracedProgram(fn=self.fn, values=values)
+        program = TracedProgram(fn=self.fn, values=values)
+        program._traced = self.decisions  # to catch markers that changed since the trace
+        return program
 
 
 class TracedProgram(Object, type_name="symbo.TracedProgram"):
@@ -161,7 +170,7 @@ class TracedProgram(Object, type_name="symbo.TracedProgram"):
     @contextlib.contextmanager
     def apply(self) -> Iterator[TracedProgram]:
         """Within this block, named markers return this program's decisions."""
-        token = _CONTEXT.set(_Replay(None, dict(self.values)))
+        token = _CONTEXT.set(_Replay(getattr(self, "_traced", None), dict(self.values)))
         try:
             yield self
         finally:

@@ -173,3 +173,19 @@ def test_trace_needs_a_function_that_calls_markers():
         sb.trace(3)
     with pytest.raises(sb.SymbolicValueError, match="called no markers"):
         sb.trace(lambda: 1)
+
+
+def test_a_marker_changed_since_the_trace_is_an_error_at_run_time():
+    import symbo as sb
+
+    choices = {"widths": [16, 32]}
+
+    def build():
+        return sb.one_of(choices["widths"], name="width")
+
+    space = sb.trace(build)
+    program = sb.materialize(space, sb.DNA(None, (sb.DNA(1),)))
+    assert program() == 32
+    choices["widths"] = [16, 32, 64]
+    with pytest.raises(sb.SymbolicValueError, match="changed since the space was traced"):
+        program()
