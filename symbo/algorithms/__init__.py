@@ -12,9 +12,10 @@ from symbo.algorithms.grid import Grid
 from symbo.algorithms.mcts import MCTS
 from symbo.algorithms.mutation import Crossover, Mutator, Uniform, UniformCrossover
 from symbo.algorithms.random_search import Random
+from symbo.algorithms.tpe import TPE
 
 __all__ = [
     "ASHA", "Algorithm", "AlgorithmError", "Crossover", "EarlyStoppingPolicy", "Grid",
     "HillClimb", "MCTS", "MedianStopping", "Mutator", "Random", "RegularizedEvolution",
-    "Uniform", "UniformCrossover",
+    "TPE", "Uniform", "UniformCrossover",
 ]

@@ -61,7 +61,12 @@ Point = Any  # unit values (float), (lo, hi) bin edges (int), candidate indices 
 @attrs.frozen(slots=True)
 class Dim:
     """One dimension of an estimator: ``kind`` is ``"float"``, ``"int"`` or ``"choice"``
-    (with ``size`` candidates)."""
+    (with ``size`` candidates; for ints, informative only).
+
+    >>> from symbo.algorithms.parzen import Dim
+    >>> Dim("choice", 3)
+    Dim(kind='choice', size=3)
+    """
 
     kind: str
     size: int = 0
@@ -88,8 +93,8 @@ def default_weights(n: int) -> np.ndarray:
 
 
 # ---- normal tails ------------------------------------------------------------------------------
-def _log_upper_tail(z: np.ndarray) -> np.ndarray:
-    """``log P(N(0, 1) > z)`` for ``z >= 0`` (never underflows)."""
+def _tail_parts(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(t, e)`` with ``P(N(0, 1) > z) = t / 2 * exp(e)``, for ``z >= 0``."""
     x = z * _SQRT_HALF
     t = 1.0 / (1.0 + 0.5 * x)
     poly = np.full_like(t, _ERFC[-1])
@@ -97,13 +102,19 @@ def _log_upper_tail(z: np.ndarray) -> np.ndarray:
         poly *= t
         poly += c
     poly -= x * x
-    poly += np.log(0.5 * t)
-    return poly
+    return t, poly
 
 
-def upper_tail(z: np.ndarray) -> np.ndarray:
+def _log_upper_tail(z: np.ndarray) -> np.ndarray:
+    """``log P(N(0, 1) > z)`` for ``z >= 0`` (never underflows)."""
+    t, e = _tail_parts(z)
+    return e + np.log(0.5 * t)
+
+
+def _upper_tail(z: np.ndarray) -> np.ndarray:
     """``P(N(0, 1) > z)`` for ``z >= 0``, with small relative error even far in the tail."""
-    return np.exp(_log_upper_tail(z))
+    t, e = _tail_parts(z)
+    return 0.5 * t * np.exp(e)
 
 
 def _log1mexp(x: np.ndarray) -> np.ndarray:
@@ -140,7 +151,7 @@ def _log_norm(mus: np.ndarray, inv_sigmas: np.ndarray) -> np.ndarray:
     tails = np.zeros_like(mus)
     for z in (mus * inv_sigmas, (1.0 - mus) * inv_sigmas):
         near = z < _FAR
-        tails[near] += upper_tail(z[near])
+        tails[near] += _upper_tail(z[near])
     return np.log(np.maximum(1.0 - tails, EPS))
 
 
@@ -330,10 +341,56 @@ class ParzenEstimator:
         """
         if not self.multivariate or len(self.dims) == 1:
             return self.log_marginals(points).sum(axis=0)
-        total = np.log(self.weights)[None, :]
+        m = _num_points(points[0])
+        with np.errstate(divide="ignore"):
+            total = np.tile(np.log(self.weights), (m, 1))
+        floats = [d for d, dim in enumerate(self.dims) if dim.kind == "float"]
+        if floats:
+            total += self._joint_floats(np.stack([points[d] for d in floats]), floats)
+        cats = [d for d in self._cats if self._cats[d].off > 0]
+        if len(cats) > 1:
+            total += self._joint_choices([np.asarray(points[d], np.intp) for d in cats], cats)
         for d, x in enumerate(points):
-            total = total + self._log_kernels(d, x)
+            if self.dims[d].kind == "int" or (d in self._cats and (len(cats) < 2
+                                                                   or d not in cats)):
+                total += self._log_kernels(d, x)
         return _logsumexp(total)
+
+    def _joint_floats(self, u: np.ndarray, dims: list[int]) -> np.ndarray:
+        """(m, K) summed log kernel densities of the float dimensions (multivariate: every
+        observation's kernel has the same width per dimension, so the squared distances
+        come from one matrix product)."""
+        rows = [self._rows[d] for d in dims]
+        mus, inv, log_norm = self._mus[rows], self._inv[rows], self._log_norm[rows]
+        n = self.num_observations
+        out = np.empty((u.shape[1], mus.shape[1]))
+        const = np.log(inv).sum(axis=0) - log_norm.sum(axis=0) - len(rows) * _LOG_SQRT_2PI
+        if n:
+            scale = inv[:, :1]                                     # (Df, 1)
+            a, b = (u * scale).T, (mus[:, :n] * scale).T           # (m, Df), (n, Df)
+            sq = (a * a).sum(axis=1)[:, None] - 2.0 * (a @ b.T) + (b * b).sum(axis=1)[None, :]
+            out[:, :n] = -0.5 * np.maximum(sq, 0.0) + const[:n]
+        if mus.shape[1] > n:                                       # the prior kernel
+            z = (u - mus[:, n:]) * inv[:, n:]
+            out[:, n] = -0.5 * (z * z).sum(axis=0) + const[n]
+        return out
+
+    def _joint_choices(self, x: list[np.ndarray], dims: list[int]) -> np.ndarray:
+        """(m, K) summed log kernel probabilities of the choice dimensions, as one product
+        of one-hot matrices."""
+        cats = [self._cats[d] for d in dims]
+        n, m = self.num_observations, len(x[0])
+        offsets = np.cumsum([0] + [c.size for c in cats])
+        hits = np.zeros((m, offsets[-1]))
+        onehot = np.zeros((offsets[-1], n))
+        for c, xi, off in zip(cats, x, offsets, strict=False):
+            hits[np.arange(m), off + xi] = math.log(c.on) - math.log(c.off)
+            onehot[off + c.obs, np.arange(n)] = 1.0
+        out = np.empty((m, len(self.weights)))
+        out[:, :n] = hits @ onehot + sum(math.log(c.off) for c in cats)
+        if len(self.weights) > n:
+            out[:, n] = -sum(math.log(c.size) for c in cats)
+        return out
 
     def log_marginals(self, points: Sequence[Point],
                       dims: Sequence[int] | None = None) -> np.ndarray:
@@ -352,7 +409,7 @@ class ParzenEstimator:
                 with np.errstate(divide="ignore"):
                     out[i] = np.log(self._cats[d].probs)[np.asarray(points[d], np.intp)]
             elif kind == "int":
-                out[i] = self._int_marginal(self._rows[d], *points[d])
+                out[i] = self._int_marginal(self._rows[d], *points[d], self.dims[d].size)
         return out
 
     def _float_marginals(self, u: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -371,7 +428,8 @@ class ParzenEstimator:
         with np.errstate(divide="ignore"):
             return np.log(dens)
 
-    def _int_marginal(self, row: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    def _int_marginal(self, row: int, lo: np.ndarray, hi: np.ndarray,
+                      size: int = 0) -> np.ndarray:
         lo_u, first, inverse = np.unique(lo, return_index=True, return_inverse=True)
         hi_u = hi[first]
         width = hi_u - lo_u
@@ -379,18 +437,30 @@ class ParzenEstimator:
         narrow = width <= _MIDPOINT * sigmas.min()
         dens = np.empty(len(lo_u))
         with np.errstate(under="ignore"):
-            if narrow.any():
-                dens[narrow] = np.exp(_log_midpoint(lo_u[narrow], hi_u[narrow], mus, sigmas,
-                                                    log_norm)) @ self.weights
+            if narrow.any():  # midpoint rule with the curvature correction (_log_midpoint)
+                inv, w = self._inv[row], width[narrow]
+                z = (0.5 * (lo_u[narrow] + hi_u[narrow]))[:, None] - mus[None, :]
+                z *= inv
+                np.square(z, out=z)
+                h2 = np.square(w[:, None] * inv) / 24.0
+                h2 *= z - 1.0
+                h2 += 1.0
+                z *= -0.5
+                np.exp(z, out=z)
+                z *= h2
+                dens[narrow] = (z @ self._coef[row]) * w
             if not narrow.all():
-                # exact masses; kernels with equal centre and width (common for ints) merged
-                keys, merged = np.unique(mus + 1j * sigmas, return_inverse=True)
-                w = np.bincount(merged.reshape(-1), weights=self.weights, minlength=len(keys))
-                mus, inv = keys.real, 1.0 / keys.imag
+                # exact masses; with few values, kernels of equal centre and width merged
+                w, inv = self.weights * np.exp(-log_norm), self._inv[row]
+                if 0 < 3 * size + 1 < len(mus) // 2:
+                    keys, merged = np.unique(mus + 1j * sigmas, return_inverse=True)
+                    mus, inv = keys.real, 1.0 / keys.imag
+                    w = np.bincount(merged.reshape(-1), weights=self.weights,
+                                    minlength=len(keys)) * np.exp(-_log_norm(mus, inv))
                 wide = ~narrow
                 a = (lo_u[wide][:, None] - mus[None, :]) * inv
                 b = (hi_u[wide][:, None] - mus[None, :]) * inv
-                dens[wide] = _near_masses(a, b) @ (w * np.exp(-_log_norm(mus, inv)))
+                dens[wide] = _near_masses(a, b) @ w
         with np.errstate(divide="ignore"):
             return np.log(dens)[inverse.reshape(-1)]
 
@@ -426,7 +496,7 @@ def _near_masses(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = np.zeros(a.shape)
     near = (a < _FAR) & (b > -_FAR)
     a, b = a[near], b[near]
-    qa, qb = upper_tail(np.abs(a)), upper_tail(np.abs(b))
+    qa, qb = _upper_tail(np.abs(a)), _upper_tail(np.abs(b))
     out[near] = np.maximum(np.where(a >= 0, qa - qb, np.where(b <= 0, qb - qa, 1.0 - qa - qb)),
                            0.0)
     return out

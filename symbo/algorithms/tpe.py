@@ -185,6 +185,17 @@ class TPE(Algorithm, type_name="symbo.algorithms.TPE"):
     decision (per group with ``multivariate``). ``prior_weight`` weighs the prior component;
     ``consider_endpoints`` lets the kernels at the ends of a range widen to the ends.
     ``constant_liar`` counts proposals without feedback as bad trials.
+
+    >>> import symbo as sb
+    >>> from symbo.algorithms.tpe import TPE
+    >>> algo = TPE(num_startup=5, seed=1)
+    >>> algo.setup(sb.dna_spec(sb.Dict(x=sb.float_range(0.0, 1.0))))
+    >>> for _ in range(30):
+    ...     dna = algo.propose()
+    ...     algo.feedback(dna, -abs(dna.to_numbers()[0] - 0.25))
+    >>> best = max(algo.history, key=lambda h: h[1])[0]
+    >>> abs(best.to_numbers()[0] - 0.25) < 0.02
+    True
     """
 
     num_startup: int = 10
@@ -250,12 +261,12 @@ class TPE(Algorithm, type_name="symbo.algorithms.TPE"):
         return self._count(dna)
 
     def feedback(self, dna: DNA, reward: Reward) -> None:
+        rows = self._rows_of(dna)            # first: a DNA of another space changes nothing
         super().feedback(dna, reward)
         self._drop_pending(dna)
         value = scalar(reward)
         if math.isnan(value):
             return
-        rows = self._rows_of(dna)
         tid = self._num_completed
         if tid == len(self._scores):
             scores = np.empty(max(16, 2 * tid))
@@ -294,7 +305,7 @@ class TPE(Algorithm, type_name="symbo.algorithms.TPE"):
         >>> algo.feedback(sb.DNA(None, (sb.DNA(1, (sb.DNA(2),)),)), 1.0)
         >>> algo.feedback(sb.DNA(None, (sb.DNA(0),)), 0.0)
         >>> algo.observations("a").tolist(), algo.observations("a[=1].b").tolist()
-        ([1.0, 0.0], [2.0])
+        ([1, 0], [2])
         """
         decision = self.spec[key]
         parts = []
@@ -302,8 +313,9 @@ class TPE(Algorithm, type_name="symbo.algorithms.TPE"):
             for d, dim in enumerate(group.dims):
                 if dim.decision is decision:
                     column = group.rows[: group.n, d]
-                    parts.append(column if dim.kind == _CHOICE or dim.span <= 0
-                                 else dim.values(column))
+                    if dim.kind != _CHOICE:
+                        column = dim.values(column)
+                    parts.append(column if dim.kind == _FLOAT else column.astype(int))
         return np.concatenate(parts) if parts else np.empty(0)
 
     # ---- bookkeeping ---------------------------------------------------------------------------
