@@ -7,6 +7,9 @@ are imported only in their own modules, lazily.
 from symbo.backends.loop import Feedback, sample, tune
 from symbo.backends.storage import Storage, StorageError, open_storage
 from symbo.backends.study import Study, StudyMismatchError, Trial, load_study
+from symbo.backends.torch_names import install as _install_torch_names
+
+_install_torch_names()
 
 __all__ = [
     "Feedback", "Storage", "StorageError", "Study", "StudyMismatchError", "Trial", "load_study",

@@ -503,11 +503,13 @@ def _resolve_schema(cls: type) -> Schema:
                 check = PredicateCheck(check, extra.check, extra.message)
             if raw_default is not MISSING and not isinstance(raw_default, Symbolic):
                 try:
-                    check(raw_default)
+                    checked = check(raw_default)
                 except CheckFailure as e:
                     raise SymbolicTypeError(
                         f"{cls.__name__}: default of field {e.to_error(KeyPath((name,)))}"
                     ) from None
+                if type(raw_default) in _CONSTANTS:  # keep the converted form (1 -> 1.0)
+                    raw_default = checked
             fields[name] = Field(name, resolved, check, raw_default, doc)
     ordered = tuple(fields.values())
     schema = Schema(ordered, tuple(f.name for f in ordered))

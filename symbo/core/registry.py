@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from symbo.core.errors import SerializationError, SymbolicValueError
@@ -59,11 +60,34 @@ def name_of(value: Any) -> str | None:
     return None
 
 
+_RESOLVERS: list[tuple[str, Callable[[str], Any]]] = []
+
+
+def register_resolver(prefix: str, resolve: Callable[[str], Any]) -> None:
+    """Lets a package register names under ``prefix`` on demand (e.g. generated wrappers of
+    ``torch.nn``): ``resolve(name)`` registers and returns the value, or returns None. Only
+    names under the prefix reach it; it is symbo's own code, never imported from the data.
+    """
+    _RESOLVERS.append((prefix, resolve))
+
+
+def _resolve(name: str) -> Any:
+    for prefix, resolve in _RESOLVERS:
+        if name.startswith(prefix):
+            value = resolve(name)
+            if value is not None:
+                return value
+    return None
+
+
 def lookup(name: str) -> Any:
     """The value registered under a full name; raises SerializationError if there is none."""
     try:
         return _BY_NAME[name]
     except (KeyError, TypeError):
+        value = _resolve(name) if isinstance(name, str) else None
+        if value is not None:
+            return value
         module = name.rsplit(".", 1)[0] if isinstance(name, str) and "." in name else None
         hint = f"; import {module!r} (or register the value) before loading" if module else ""
         raise SerializationError(f"unknown type {name!r}: not registered{hint}") from None
@@ -79,6 +103,12 @@ def lookup_short(name: str) -> Any:
         return _BY_NAME[live[0]]
     if len(live) > 1:
         raise SerializationError(f"name {name!r} is ambiguous: write one of {', '.join(live)}")
+    if "." not in name:  # a short name a resolver can generate (e.g. Linear -> torch.nn.Linear)
+        for prefix, resolve in _RESOLVERS:
+            if prefix.endswith("."):
+                value = resolve(prefix + name)
+                if value is not None:
+                    return value
     return lookup(name)
 
 

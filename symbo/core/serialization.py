@@ -225,15 +225,19 @@ def _from(data: Any) -> Any:
         raise
 
 
+def _is_symbolic_class(cls: Any) -> bool:
+    return isinstance(cls, type) and issubclass(cls, Symbolic) and hasattr(cls, "_sym_type_name")
+
+
 def _symbolic_class(type_name: str) -> Any:
     cls = registry._BY_NAME.get(type_name)
-    if cls is not None and isinstance(cls, type) and issubclass(cls, Symbolic) and \
-            hasattr(cls, "_sym_type_name"):
+    if cls is None:
+        try:
+            cls = registry.lookup(type_name)  # registered resolvers may generate it
+        except SerializationError as e:
+            raise _PathError(str(e)) from None
+    if _is_symbolic_class(cls):
         return cls
-    try:
-        cls = registry.lookup(type_name)
-    except SerializationError as e:
-        raise _PathError(str(e)) from None
     raise _PathError(f"{type_name!r} is not a symbolic class")
 
 

@@ -218,9 +218,12 @@ def _make_class(target: Any, base: type, name: str | None, check_types: bool,
             continue
         if default is not MISSING and check is not ANY:
             try:
-                check(default)
+                checked = check(default)
             except Exception:  # annotation narrower than the default (e.g. ``x: int = None``)
                 check = ANY
+            else:
+                if type(default) in (int, float, bool, str):  # keep the converted form
+                    default = checked
         if p.kind is not inspect.Parameter.KEYWORD_ONLY:
             positional.append(p.name)
         fields.append(Field(p.name, annotation, check, default))

@@ -205,6 +205,8 @@ class TupleCheck(Check):
             )
         out = []
         for i, item in enumerate(value):
+            if isinstance(item, DeferredValue):
+                raise _marker_in_tuple(i)
             if self.variadic:
                 check: Check | None = self.elements[0]
             else:
@@ -277,6 +279,10 @@ class CallableCheck(Check):
 
     def _check(self, value: Any) -> Any:
         if callable(value):
+            return value
+        wrapped = getattr(type(value), "_sym_wrapped", None)  # a recipe of a callable class
+        if wrapped is not None and callable(getattr(wrapped, "__call__", None)) and \
+                "__call__" in dir(wrapped):
             return value
         return self.other(value)
 
@@ -408,7 +414,21 @@ def _convert_containers(value: Any, element: Check | None, _unused: Any) -> Any:
         return _make_list(value, element)
     if t is dict:
         return _make_dict(value, element)
+    if t is tuple:
+        for i, item in enumerate(value):
+            if isinstance(item, DeferredValue):
+                raise _marker_in_tuple(i)
     return value
+
+
+def _marker_in_tuple(index: int) -> CheckFailure:
+    failure = CheckFailure(
+        "a marker inside a tuple would never be searched (tuples are plain values); choose "
+        "among whole tuples, e.g. one_of([(1, 1), (3, 3)]), or use a list",
+        value_error=True,
+    )
+    failure.keys.append(index)
+    return failure
 
 
 def check_value(check: Check | None, value: Any, path: KeyPath) -> Any:

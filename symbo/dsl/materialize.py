@@ -97,8 +97,8 @@ def _space(value: Any, dna: DNA, where: Where | None = None) -> Any:
                 raise DNAError("the DNA has fewer decisions than the space has markers") from None
             # The marker's parent checks and converts the value as it would a value given
             # directly (an int in a float field becomes a float, a many_of's list an sb.List).
-            parent = node.sym_parent
-            return decided if parent is None else parent._sym_check(node.sym_path.key, decided)
+            parent = node._sym_parent
+            return decided if parent is None else parent._sym_check(node._sym_key, decided)
         return node
 
     out = clone(value, replace=replace)

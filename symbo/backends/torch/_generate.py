@@ -16,12 +16,16 @@ ReLU()
 
 from __future__ import annotations
 
+import types
 import typing
 from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
 
-from symbo.core import registry, symbolize
+import attrs
+
+from symbo.core import MISSING, registry, symbolize
+from symbo.core.object import make_schema
 
 
 class LazyNamespace:
@@ -62,8 +66,9 @@ class LazyNamespace:
             cls = self._cache[name] = _symbolize(getattr(self.source, name), f"{self.prefix}.{name}",
                                                  self.home, name)
         full = f"{self.prefix}.{name}"
-        if registry.name_of(cls) != full:  # the registry was reset since (tests, doctests)
+        if registry.name_of(cls) != full:  # new, or the registry was reset (tests, doctests)
             registry.register(cls, full)
+            _register_function_defaults(cls)
         return cls
 
     def register_all(self) -> list[str]:
@@ -80,6 +85,7 @@ def _public_names(source: ModuleType) -> list[str]:
 
 def _symbolize(target: type, full_name: str, home: str, name: str) -> type:
     cls = symbolize(target, name=full_name, check_types=not _has_callable_annotation(target))
+    _normalize_defaults(cls)
     # Served by ``home`` under ``name``: pickle (e.g. to worker processes) imports it from there.
     type.__setattr__(cls, "__module__", home)
     type.__setattr__(cls, "__qualname__", name)
@@ -89,6 +95,43 @@ def _symbolize(target: type, full_name: str, home: str, name: str) -> type:
         f"``sbt.build`` makes the instance.\n\n{target.__doc__ or ''}"
     ))
     return cls
+
+
+def _normalize_defaults(cls: type) -> None:
+    """Passes plain defaults through their field's check, as given values are (``lr: float |
+    Tensor = 1`` becomes 1.0), so a recipe printed and parsed back equals the original.
+
+    A workaround until ``sb.symbolize`` converts defaults itself (a change proposed for core).
+    """
+    schema = cls.sym_schema()  # type: ignore[attr-defined]
+    fields = []
+    for f in schema.fields:
+        if f.default is not MISSING and _is_plain(f.default):
+            try:
+                converted = f.check(f.default)
+            except Exception:
+                converted = f.default
+            if _is_plain(converted) and converted is not f.default:
+                f = attrs.evolve(f, default=converted)
+        fields.append(f)
+    type.__setattr__(cls, "_sym_schema_", make_schema(
+        fields, list(schema.positional), schema.var_positional, schema.var_keyword))
+
+
+def _is_plain(value: Any) -> bool:
+    if type(value) is tuple:
+        return all(_is_plain(v) for v in value)
+    return type(value) in (int, float, str, bool, type(None))
+
+
+def _register_function_defaults(cls: type) -> None:
+    """Registers functions given as defaults (``activation=F.relu``), so recipes holding them
+    serialize and print by name (``torch.nn.functional.relu``)."""
+    for f in cls.sym_schema().fields:  # type: ignore[attr-defined]
+        value = f.default
+        if isinstance(value, (types.FunctionType, types.BuiltinFunctionType)) and \
+                registry.name_of(value) is None:
+            registry.register(value, f"{value.__module__}.{value.__qualname__}")
 
 
 def _has_callable_annotation(target: type) -> bool:

@@ -22,7 +22,8 @@ from symbo.backends.torch._generate import LazyNamespace, module_getattr
 
 EXCLUDED: dict[str, str] = {"LRScheduler": "the base class"}
 
-_NAMESPACE = LazyNamespace("torch.optim.lr_scheduler", _torch_lr_scheduler, object,
+_BASES = (_torch_lr_scheduler.LRScheduler, _torch_lr_scheduler.ReduceLROnPlateau)
+_NAMESPACE = LazyNamespace("torch.optim.lr_scheduler", _torch_lr_scheduler, _BASES,
                            home=__name__, exclude=EXCLUDED)
 NAMES: tuple[str, ...] = _NAMESPACE.names
 __all__ = list(NAMES)
@@ -34,9 +35,13 @@ def __dir__() -> list[str]:
 
 
 def is_scheduler_class(cls: type) -> bool:
-    """Whether ``cls`` is a torch learning-rate scheduler (``ReduceLROnPlateau`` included)."""
-    return isinstance(cls, type) and issubclass(
-        cls, (_torch_lr_scheduler.LRScheduler, _torch_lr_scheduler.ReduceLROnPlateau))
+    """Whether ``cls`` is a torch learning-rate scheduler (``ReduceLROnPlateau`` included).
+
+    >>> import torch
+    >>> is_scheduler_class(torch.optim.lr_scheduler.StepLR), is_scheduler_class(torch.optim.SGD)
+    (True, False)
+    """
+    return isinstance(cls, type) and issubclass(cls, _BASES)
 
 
 def register_all() -> list[str]:

@@ -11,8 +11,8 @@ the constructor arguments of the torch class, markers included, and ``.build()``
 >>> layer = sbt.nn.Linear(64, sb.one_of([32, 64], name="width"))
 >>> sb.format(layer, hide_default=True)
 "Linear(in_features=64, out_features=one_of([32, 64], name='width'))"
->>> sb.random_sample(layer, seed=0).build()
-Linear(in_features=64, out_features=32, bias=True)
+>>> [program.build() for program in sb.iterate(layer)]
+[Linear(in_features=64, out_features=32, bias=True), Linear(in_features=64, out_features=64, bias=True)]
 
 Not generated: ``Module`` (the base class) and ``Container`` (deprecated).
 Constructors whose annotations say ``Callable`` (e.g. ``TransformerEncoderLayer``'s

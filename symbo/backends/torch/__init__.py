@@ -1,0 +1,46 @@
+"""PyTorch for symbo: symbolized ``torch.nn``/``torch.optim``, ``build``, and training helpers.
+
+Importing this package imports torch; ``import symbo`` never does. ``sbt.nn`` and
+``sbt.optim`` (with ``sbt.optim.lr_scheduler``) hold a symbolized recipe class for every public
+module, optimizer and scheduler class of torch, generated on first access; ``sbt.build`` turns a
+materialized program into modules and optimizers on a device; ``fit``, ``train_epoch``,
+``evaluate`` and ``seed_everything`` are a small training utility; ``sbt.datasets.digits`` is
+a real dataset that needs no download.
+
+>>> import symbo as sb
+>>> from symbo.backends import torch as sbt
+>>> space = sb.Dict(
+...     model=sbt.nn.Sequential(sbt.nn.Linear(64, sb.one_of([32, 64], name="width")),
+...                             sbt.nn.ReLU(), sbt.nn.LazyLinear(10)),
+...     optimizer=sbt.optim.Adam(lr=sb.float_range(1e-3, 1e-2, scale="log", name="lr")))
+>>> program = sb.random_sample(space, seed=0)
+>>> built = sbt.build(program, device="cpu", example_input=(1, 64))
+>>> type(built.model).__name__, type(built.optimizer).__name__
+('Sequential', 'Adam')
+
+JSON and text naming ``torch.nn.*`` classes load once those classes exist: access them (as
+building the space does) or call ``sbt.register_all()`` first.
+"""
+
+from symbo.backends.torch import datasets, nn, optim
+from symbo.backends.torch.build import BuildError, Built, NetworkError, build
+from symbo.backends.torch.lr_scheduler import register_all as _register_schedulers
+from symbo.backends.torch.train import evaluate, fit, seed_everything, train_epoch
+
+
+def register_all() -> list[str]:
+    """Generates and registers every ``sbt.nn``, ``sbt.optim`` and scheduler class, so that
+    ``sb.from_json``/``sb.load``/``sb.parse`` can resolve any of them by name.
+
+    >>> from symbo.backends import torch as sbt
+    >>> names = sbt.register_all()
+    >>> "torch.nn.Linear" in names and "torch.optim.Adam" in names
+    True
+    """
+    return nn.register_all() + optim.register_all() + _register_schedulers()
+
+
+__all__ = [
+    "Built", "BuildError", "NetworkError", "build", "datasets", "evaluate", "fit", "nn", "optim",
+    "register_all", "seed_everything", "train_epoch",
+]
