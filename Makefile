@@ -11,12 +11,13 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_FLAGS) --upgrade pip
 	$(VENV)/bin/pip install $(PIP_FLAGS) "$(TORCH_SPEC)"
-	$(VENV)/bin/pip install $(PIP_FLAGS) -e ".[dev]"
+	$(VENV)/bin/pip install $(PIP_FLAGS) -e ".[dev,torch,ray,plot]"
 	touch $@
 
-## The main job: a real run of symbo (for now the quick-start example).
+## The main job: a real search (TPE + ASHA over a PyTorch MLP on the digits dataset), stored
+## in SQLite (symbo-demo.db); run it again to continue the study.
 demo: $(VENV)/.installed
-	$(VENV)/bin/python examples/quickstart.py
+	$(VENV)/bin/symbo demo
 
 ## The whole test suite (including the slow tests) plus ruff.
 test: $(VENV)/.installed
@@ -37,6 +38,8 @@ $(BENCH_VENV)/.installed: pyproject.toml benchmarks/requirements.txt
 bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python benchmarks/core_bench.py
 	$(BENCH_VENV)/bin/python benchmarks/dsl_bench.py
+	$(BENCH_VENV)/bin/python benchmarks/search_bench.py
+	$(BENCH_VENV)/bin/python benchmarks/scale_bench.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) *.egg-info

@@ -281,8 +281,7 @@ class CallableCheck(Check):
         if callable(value):
             return value
         wrapped = getattr(type(value), "_sym_wrapped", None)  # a recipe of a callable class
-        if wrapped is not None and callable(getattr(wrapped, "__call__", None)) and \
-                "__call__" in dir(wrapped):
+        if wrapped is not None and any("__call__" in vars(k) for k in wrapped.__mro__[:-1]):
             return value
         return self.other(value)
 

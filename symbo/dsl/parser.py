@@ -262,7 +262,7 @@ def _syntax_error(e: Any, text: str, source: str) -> SpaceSyntaxError:
     where = f"{source}:{line}:{column}" if source else f"line {line}, column {column}"
     if isinstance(e, lark.exceptions.UnexpectedEOF) or getattr(e, "token", None) is not None and \
             getattr(e.token, "type", "") == "$END":
-        found = "the end of the text"
+        found = "end of text"
         lines = text.splitlines() or [""]
         line, column = len(lines), len(lines[-1]) + 1
         where = f"{source}:{line}:{column}" if source else f"line {line}, column {column}"

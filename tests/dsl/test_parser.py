@@ -302,7 +302,7 @@ def test_a_syntax_error_gives_line_column_text_and_expected():
 def test_an_unfinished_text_points_at_its_end():
     error = parse_error("PsTrainer(lr=")
     assert (error.line, error.column) == (1, 14)
-    assert "unexpected the end of the text" in str(error)
+    assert "unexpected end of text" in str(error)
     assert "a number" in str(error)
     error = parse_error("[1, 2")
     assert "']'" in str(error)
@@ -315,7 +315,7 @@ def test_an_unfinished_text_points_at_its_end():
     ("PsTrainer(lr=1 opt='a')", "line 1, column 16: unexpected 'opt'; expected ',', ')'"),
     ("a = 1 2", "line 1, column 7: unexpected '2'; expected the end, a name"),
     ("{a 1}", "line 1, column 4: unexpected '1'; expected ':'"),
-    ("{", "line 1, column 2: unexpected the end of the text; expected a name, '}', a string"),
+    ("{", "line 1, column 2: unexpected end of text; expected a name, '}', a string"),
 ])
 def test_syntax_errors_list_exactly_what_could_come_there(text, message):
     assert str(parse_error(text)).splitlines()[0] == message

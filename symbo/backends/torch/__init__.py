@@ -18,12 +18,18 @@ a real dataset that needs no download.
 >>> type(built.model).__name__, type(built.optimizer).__name__
 ('Sequential', 'Adam')
 
-JSON and text naming ``torch.nn.*`` classes load once those classes exist: access them (as
-building the space does) or call ``sbt.register_all()`` first.
+JSON and text naming ``torch.nn.*``/``torch.optim.*`` classes resolve on their own (the names
+are generated on demand); ``sbt.register_all()`` generates them all at once.
+
+``sbt.DARTS(space).search(train_loader, val_loader, epochs=..., device=...)`` relaxes the
+module choices of the same space into a supernet and returns a DNA of its spec.
 """
 
 from symbo.backends.torch import datasets, nn, optim
 from symbo.backends.torch.build import BuildError, Built, NetworkError, build
+from symbo.backends.torch.darts import DARTS, SearchResult
+from symbo.backends.torch.mixed_ops import ChannelMask, MixedOp, Zero
+from symbo.backends.torch.supernet import RelaxationError, relaxable
 from symbo.backends.torch.lr_scheduler import register_all as _register_schedulers
 from symbo.backends.torch.train import evaluate, fit, seed_everything, train_epoch
 
@@ -41,6 +47,7 @@ def register_all() -> list[str]:
 
 
 __all__ = [
-    "Built", "BuildError", "NetworkError", "build", "datasets", "evaluate", "fit", "nn", "optim",
-    "register_all", "seed_everything", "train_epoch",
+    "Built", "BuildError", "ChannelMask", "DARTS", "MixedOp", "NetworkError", "RelaxationError",
+    "SearchResult", "Zero", "build", "datasets", "evaluate", "fit", "nn", "optim",
+    "register_all", "relaxable", "seed_everything", "train_epoch",
 ]
