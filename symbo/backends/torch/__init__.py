@@ -28,9 +28,9 @@ module choices of the same space into a supernet and returns a DNA of its spec.
 from symbo.backends.torch import datasets, nn, optim
 from symbo.backends.torch.build import BuildError, Built, NetworkError, build
 from symbo.backends.torch.darts import DARTS, SearchResult
+from symbo.backends.torch.lr_scheduler import register_all as _register_schedulers
 from symbo.backends.torch.mixed_ops import ChannelMask, MixedOp, Zero
 from symbo.backends.torch.supernet import RelaxationError, relaxable
-from symbo.backends.torch.lr_scheduler import register_all as _register_schedulers
 from symbo.backends.torch.train import evaluate, fit, seed_everything, train_epoch
 
 
