@@ -171,7 +171,7 @@ def test_space_size_of_many_of_matches_itertools(n, k, distinct, sorted_):
     assert isinstance(spec.space_size, int)
 
 
-@pytest.mark.parametrize("distinct, sorted_", itertools.product([True, False], repeat=2))
+@pytest.mark.parametrize("distinct, sorted_", list(itertools.product([True, False], repeat=2)))
 def test_space_size_of_many_of_with_conditional_candidates(distinct, sorted_):
     candidates = [sb.Dict(a=sb.one_of([1, 2])), "b", sb.Dict(c=sb.int_range(0, 2))]  # 2, 1, 3
     space = sb.many_of(2, candidates, distinct=distinct, sorted=sorted_)
