@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import inspect
 import logging
+import random
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from symbo.algorithms.base import Algorithm, AlgorithmError
-from symbo.backends.storage import Storage, worker_id
+from symbo.algorithms.base import Algorithm, AlgorithmError, _rng_state
+from symbo.backends.storage import Storage, worker_alive, worker_id
 from symbo.backends.study import Study, Trial, check_reward
 from symbo.core import SymbolicValueError
 from symbo.dsl import DNA, materialize
@@ -145,6 +146,7 @@ class _Run:
             early_stopping.setup(study.objectives[0])
         self.retry: list[Trial] = []
         self._restore(dead_trials, heartbeat_timeout)
+        self.save_state()  # records num_trials at once, so a study killed early resumes to it
         self._stop_heartbeat = threading.Event()
         self._heartbeat: threading.Thread | None = None
         if not _is_memory(study.storage):
@@ -164,11 +166,15 @@ class _Run:
                 logger.info("trial %d of a dead worker will run again", trial.id)
             else:
                 study.finish(trial, "failed", None, "its worker died (dead_trials='fail')")
-        finished = [t for t in study.trials if t.is_finished]
-        completed = [t for t in finished if t.status == "completed"]
+        trials = study.trials
+        finished = [t for t in trials if t.is_finished]
+        rewarded = [t for t in finished if self._rewarded(t)]
         saved = study.storage.load_algorithm_state(study.info.id)
         state = saved.get("state") if isinstance(saved, dict) else None
-        if isinstance(state, dict) and len(state.get("history", ())) == len(completed):
+        writer = saved.get("worker") if isinstance(saved, dict) else None
+        if writer not in (None, self.worker) and worker_alive(writer) is not False:
+            state = None  # the state of a process still searching: not ours to copy (its rng)
+        if isinstance(state, dict) and len(state.get("history", ())) == len(rewarded):
             try:
                 self.algorithm.load_state(state)
             except Exception:  # a state of another algorithm version: replay instead
@@ -176,10 +182,17 @@ class _Run:
         else:
             state = None
         if state is None:
+            # replay the record: failed and running DNA are not proposed again, and a seeded
+            # random generator goes on from the seed and the record's size (not from the start,
+            # which would propose the trials before the crash again)
+            seed = getattr(self.algorithm, "seed", None)
             self.algorithm.load_state({
                 "history": [[t.dna.to_numbers(), _json_reward(study.signed(t.reward))]
-                            for t in completed],
+                            for t in rewarded],
                 "num_proposed": len(trials),
+                "failed": [t.dna.to_numbers() for t in finished if not self._rewarded(t)],
+                "pending": [t.dna.to_numbers() for t in trials if t.status == "running"],
+                "rng": None if seed is None else _rng_state(random.Random(f"{seed}/{len(trials)}")),
             })
         self.told.update(t.id for t in finished)
 
@@ -190,6 +203,7 @@ class _Run:
         if self.retry:
             trial = self.retry.pop(0)
             self.study.restart(trial, self.worker)
+            self.mine.add(trial.id)  # ours now: the heartbeat keeps it alive
             program = materialize(self.study.space, trial.dna, spec=self.study.spec,
                                   where=self.study.where)
             trial.program = program
@@ -220,10 +234,14 @@ class _Run:
             self.told.add(trial.id)
             self._tell(trial)
 
+    def _rewarded(self, trial: Trial) -> bool:
+        """Whether a finished trial's reward goes to the algorithm (else it is a failure)."""
+        return trial.status == "completed" or (
+            trial.status == "stopped" and trial.reward is not None
+            and not self.study.is_multi_objective)
+
     def _tell(self, trial: Trial) -> None:
-        if trial.status == "completed":
-            self.algorithm.feedback(trial.dna, self.study.signed(trial.reward))  # type: ignore[arg-type]
-        elif trial.status == "stopped" and trial.reward is not None and not self.study.is_multi_objective:
+        if self._rewarded(trial):
             self.algorithm.feedback(trial.dna, self.study.signed(trial.reward))  # type: ignore[arg-type]
         else:
             self.algorithm.on_failure(trial.dna, trial.error or trial.status)
@@ -263,7 +281,8 @@ class _Run:
             logger.debug("algorithm state not saved: %s", e)
             state = None
         self.study.storage.save_algorithm_state(
-            self.study.info.id, {"state": state, "num_trials": self.num_trials})
+            self.study.info.id, {"state": state, "num_trials": self.num_trials,
+                                 "worker": self.worker})
 
     def close(self) -> None:
         self._stop_heartbeat.set()

@@ -116,7 +116,8 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     def add_report(self, study_id: int, number: int, step: int, value: float) -> None:
-        """Records an intermediate value of a running trial."""
+        """Records an intermediate value of a running trial; a finished trial, or a step
+        already recorded, is refused (nothing recorded is changed)."""
 
     @abc.abstractmethod
     def heartbeat(self, study_id: int, numbers: list[int]) -> None:
@@ -124,7 +125,10 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     def get_trials(self, study_id: int, *, updated_after: float | None = None) -> list[TrialRecord]:
-        """Trials in number order (only those changed after ``updated_after`` when given)."""
+        """Trials in number order (only those changed after ``updated_after`` when given).
+
+        ``updated_at`` must follow the commit order (take the time while holding the write
+        lock): readers that poll with the latest ``updated_at`` they saw miss nothing."""
 
     @abc.abstractmethod
     def count_trials(self, study_id: int) -> int:

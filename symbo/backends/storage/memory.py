@@ -39,7 +39,8 @@ class InMemoryStorage(Storage):
             if name in self._studies:
                 if load_if_exists:
                     return self._studies[name]
-                raise StorageError(f"a study named {name!r} already exists in {self.url}")
+                raise StorageError(f"a study named {name!r} already exists in {self.url} "
+                                   "(pass load_if_exists=True, or resume it)")
             info = StudyInfo(len(self._studies), name, tuple(objectives), space_json, space_text,
                              algorithm_json, now())
             self._studies[name] = info
@@ -109,6 +110,12 @@ class InMemoryStorage(Storage):
     def add_report(self, study_id: int, number: int, step: int, value: float) -> None:
         with self._lock:
             trial = self._trial(study_id, number)
+            if trial.status != "running":
+                raise StorageError(f"trial {number} is {trial.status}; only running trials take "
+                                   "reports")
+            if any(s == step for s, _ in trial.reports):
+                raise StorageError(f"trial {number} already has a report at step {step}; "
+                                   "it is not changed")
             trial.reports.append((step, value))
             trial.updated_at = now()
 

@@ -13,11 +13,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
 import sqlite3
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from symbo.backends.storage.base import (
@@ -107,7 +110,7 @@ class SQLiteStorage(Storage):
             try:
                 conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
                                        check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
+                self._wal(conn)
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute("PRAGMA foreign_keys=ON")
             except sqlite3.DatabaseError as e:
@@ -115,12 +118,29 @@ class SQLiteStorage(Storage):
             self._local.conn = conn
         return conn
 
-    def _write(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+    def _wal(self, conn: sqlite3.Connection) -> None:
+        """Switches the file to WAL mode. While several processes open a new file at once,
+        SQLite may answer "locked" here without waiting for ``timeout``: retry until then."""
+        deadline = time.monotonic() + self.timeout
+        delay = 0.001
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(2 * delay, 0.05)
+
+    def _write(self, sql: str, args: tuple | Callable[[], tuple] = ()) -> sqlite3.Cursor:
+        """Runs one statement in its own write transaction. ``args`` may be a function, called
+        once the write lock is held, so that times taken in it follow the commit order."""
         conn = self._conn()
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                cur = conn.execute(sql, args)
+                cur = conn.execute(sql, args() if callable(args) else args)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -168,16 +188,29 @@ class SQLiteStorage(Storage):
                          self._json(algorithm_json, f"study {name!r}", "algorithm_json"),
                          created_at)
 
-    def _json(self, text: str | None, where: str, column: str) -> Any:
+    def _json(self, text: str | None, where: str | Callable[[], str], column: str) -> Any:
+        """Decodes a JSON column; ``where`` (text, or a function giving it, called only on
+        error) says which record it belongs to."""
         if text is None:
             return None
         try:
             return json.loads(text)
         except (json.JSONDecodeError, TypeError) as e:
+            place = where() if callable(where) else where
             raise StorageError(
-                f"{self.url}: {where}: column {column!r} is corrupted ({e}); the other records "
+                f"{self.url}: {place}: column {column!r} is corrupted ({e}); the other records "
                 "are intact"
             ) from None
+
+    def _label(self, study_id: int, number: int | None = None) -> str:
+        """``study 'name'`` (``, trial n``) for error messages; the id if the name is unreadable."""
+        try:
+            row = self._conn().execute("SELECT name FROM studies WHERE id = ?",
+                                       (study_id,)).fetchone()
+        except sqlite3.DatabaseError:
+            row = None
+        label = f"study {row[0]!r}" if row else f"study {study_id}"
+        return label if number is None else f"{label}, trial {number}"
 
     def load_study(self, name: str) -> StudyInfo:
         row = self._conn().execute(
@@ -202,16 +235,17 @@ class SQLiteStorage(Storage):
     def load_algorithm_state(self, study_id: int) -> Any:
         row = self._conn().execute("SELECT algorithm_state FROM studies WHERE id = ?",
                                    (study_id,)).fetchone()
-        return None if row is None else self._json(row[0], f"study {study_id}", "algorithm_state")
+        return None if row is None else self._json(row[0], functools.partial(self._label, study_id),
+                                                   "algorithm_state")
 
     # ---- trials --------------------------------------------------------------------------
     def create_trial(self, study_id: int, *, dna_json: Any, worker: str,
                      program_json: Any = None, max_trials: int | None = None) -> int | None:
         conn = self._conn()
-        t = now()
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
+                t = now()  # under the write lock: updated_at follows the commit order
                 count = conn.execute("SELECT COUNT(*) FROM trials WHERE study_id = ?",
                                      (study_id,)).fetchone()[0]
                 if max_trials is not None and count >= max_trials:
@@ -237,10 +271,10 @@ class SQLiteStorage(Storage):
         return row[0]
 
     def restart_trial(self, study_id: int, number: int, *, worker: str) -> None:
-        t = now()
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
+            t = now()  # under the write lock: updated_at follows the commit order
             cur = conn.execute(
                 "UPDATE trials SET worker = ?, started_at = ?, heartbeat_at = ?, updated_at = ? "
                 "WHERE study_id = ? AND number = ? AND status = 'running'",
@@ -258,11 +292,15 @@ class SQLiteStorage(Storage):
     def finish_trial(self, study_id: int, number: int, status: str, *, reward: Any = None,
                      error: str | None = None) -> None:
         check_status(status)
-        t = now()
+        value = _dumps(_reward(reward))
+
+        def args() -> tuple:
+            t = now()  # under the write lock: updated_at follows the commit order
+            return (status, value, error, t, t, study_id, number)
+
         cur = self._write(
             "UPDATE trials SET status = ?, reward = ?, error = ?, finished_at = ?, updated_at = ? "
-            f"WHERE study_id = ? AND number = ? AND status NOT IN {FINISHED!r}",
-            (status, _dumps(_reward(reward)), error, t, t, study_id, number))
+            f"WHERE study_id = ? AND number = ? AND status NOT IN {FINISHED!r}", args)
         if cur.rowcount == 0:
             raise StorageError(f"trial {number} is already {self._status(study_id, number)}; "
                                "it is not changed")
@@ -271,11 +309,21 @@ class SQLiteStorage(Storage):
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.execute("INSERT OR REPLACE INTO reports VALUES (?, ?, ?, ?)",
+            t = now()  # under the write lock: updated_at follows the commit order
+            cur = conn.execute("UPDATE trials SET updated_at = ?, heartbeat_at = ? "
+                               "WHERE study_id = ? AND number = ? AND status = 'running'",
+                               (t, t, study_id, number))
+            if cur.rowcount == 0:
+                conn.execute("ROLLBACK")
+                raise StorageError(f"trial {number} is {self._status(study_id, number)}; "
+                                   "only running trials take reports")
+            conn.execute("INSERT INTO reports VALUES (?, ?, ?, ?)",
                          (study_id, number, int(step), float(value)))
-            conn.execute("UPDATE trials SET updated_at = ?, heartbeat_at = ? "
-                         "WHERE study_id = ? AND number = ?", (now(), now(), study_id, number))
             conn.execute("COMMIT")
+        except sqlite3.IntegrityError:
+            conn.execute("ROLLBACK")
+            raise StorageError(f"trial {number} already has a report at step {step}; "
+                               "it is not changed") from None
         except sqlite3.DatabaseError as e:
             conn.execute("ROLLBACK")
             raise StorageError(f"{self.url}: cannot record a report: {e}") from None
@@ -307,9 +355,9 @@ class SQLiteStorage(Storage):
         out = []
         for (number, dna, status, reward, error, started, finished, heartbeat, worker,
              program, updated) in rows:
-            where_ = f"study {study_id}, trial {number}"
+            where_ = functools.partial(self._label, study_id, number)
             if status not in ("pending", "running", "completed", "failed", "stopped"):
-                raise StorageError(f"{self.url}: {where_}: unknown status {status!r} (corrupted)")
+                raise StorageError(f"{self.url}: {where_()}: unknown status {status!r} (corrupted)")
             out.append(TrialRecord(number, self._json(dna, where_, "dna"), status,
                                    self._json(reward, where_, "reward"), error,
                                    reports.get(number, []), started, finished, heartbeat, worker,
