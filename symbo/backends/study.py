@@ -171,6 +171,16 @@ class Study:
         records = self.storage.get_trials(self.info.id, updated_after=self._synced_at)
         changed = []
         for record in records:
+            old = self._trials.get(record.number)
+            if old is not None and old.status == record.status and \
+                    len(old.reports) == len(record.reports) and old.worker == record.worker:
+                # this process wrote the change itself: the trial object is already current
+                old.started_at, old.finished_at = record.started_at, record.finished_at
+                old.heartbeat_at = record.heartbeat_at
+                if self._synced_at is None or record.updated_at > self._synced_at:
+                    self._synced_at = record.updated_at
+                changed.append(old)
+                continue
             trial = self._from_record(record)
             self._trials[record.number] = trial
             changed.append(trial)
