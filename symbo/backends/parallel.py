@@ -30,23 +30,19 @@ from symbo.dsl import DNA, materialize
 
 
 # ---- the worker side -----------------------------------------------------------------------
-class RemoteFeedback:
-    """The feedback a worker's objective sees: reports go to the coordinator, which answers
-    ``should_stop``; ``stop``/``skip``/``fail`` end the trial from inside the objective."""
+class WorkerFeedback:
+    """The feedback an objective sees away from the coordinator (a worker process or a Ray
+    task): the final action (``done``/``stop``/``skip``/``fail``) is kept and sent back with
+    the result; subclasses say how reports travel."""
 
-    def __init__(self, conn: Connection, number: int, dna: DNA) -> None:
-        self._conn = conn
+    def __init__(self, number: int, dna: DNA) -> None:
         self.trial_id = number
         self.dna = dna
         self.stop_advised = False
         self.final: tuple[str, Any] | None = None
 
     def report(self, step: int, value: float) -> None:
-        self._conn.send(("report", self.trial_id, int(step), float(value)))
-        kind, payload = self._conn.recv()
-        if kind == "error":
-            raise SymbolicValueError(payload)
-        self.stop_advised = self.stop_advised or bool(payload)
+        raise NotImplementedError
 
     def should_stop(self) -> bool:
         return self.stop_advised
@@ -67,6 +63,21 @@ class RemoteFeedback:
         if isinstance(error, BaseException):
             error = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         self.final = ("fail", str(error))
+
+
+class RemoteFeedback(WorkerFeedback):
+    """In a worker process: reports go to the coordinator, which answers ``should_stop``."""
+
+    def __init__(self, conn: Connection, number: int, dna: DNA) -> None:
+        super().__init__(number, dna)
+        self._conn = conn
+
+    def report(self, step: int, value: float) -> None:
+        self._conn.send(("report", self.trial_id, int(step), float(value)))
+        kind, payload = self._conn.recv()
+        if kind == "error":
+            raise SymbolicValueError(payload)
+        self.stop_advised = self.stop_advised or bool(payload)
 
 
 def _worker_main(conn: Connection, objective: Callable[..., Any], space: Any, spec: Any,

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from symbo.backends.loop import Feedback, _Run, finish, takes_feedback
+from symbo.backends.parallel import WorkerFeedback
 from symbo.backends.storage import dna_from_json, dna_to_json
 from symbo.core import SymbolicValueError
 from symbo.dsl import DNA, materialize
@@ -29,37 +30,15 @@ from symbo.dsl import DNA, materialize
 logger = logging.getLogger("symbo")
 
 
-class _TaskFeedback:
-    """The feedback an objective sees inside a Ray task: reports are kept and sent back."""
+class _TaskFeedback(WorkerFeedback):
+    """Inside a Ray task: reports are kept and sent back with the result."""
 
     def __init__(self, number: int, dna: DNA) -> None:
-        self.trial_id = number
-        self.dna = dna
+        super().__init__(number, dna)
         self.reports: list[tuple[int, float]] = []
-        self.final: tuple[str, Any] | None = None
 
     def report(self, step: int, value: float) -> None:
         self.reports.append((int(step), float(value)))
-
-    def should_stop(self) -> bool:
-        return False
-
-    def __call__(self, reward: Any) -> None:
-        self.done(reward)
-
-    def done(self, reward: Any) -> None:
-        self.final = ("done", reward)
-
-    def stop(self) -> None:
-        self.final = ("stop", None)
-
-    def skip(self, reason: str = "skipped") -> None:
-        self.final = ("fail", f"skipped: {reason}")
-
-    def fail(self, error: str | BaseException) -> None:
-        if isinstance(error, BaseException):
-            error = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-        self.final = ("fail", str(error))
 
 
 def _run_trial(payload: tuple, number: int, dna_json: Any) -> tuple:

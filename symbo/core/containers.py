@@ -28,7 +28,36 @@ def _path_of(node: Symbolic, key: Key) -> KeyPath:
     return node.sym_path + key
 
 
-class List(list, Symbolic):
+class _Container(Symbolic):
+    """What List and Dict share: structural ``==`` with plain containers of the same kind,
+    no hash (they are mutable), ``str`` as ``sb.format``, and ``copy`` as a shallow clone."""
+
+    __slots__ = ()
+    _sym_plain: type
+
+    def __eq__(self, other: object) -> bool:
+        from symbo.core.compare import eq
+
+        if isinstance(other, self._sym_plain):
+            return eq(self, other)
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        r = self.__eq__(other)
+        return r if r is NotImplemented else not r
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __str__(self) -> str:
+        from symbo.core.formatting import format as sym_format
+
+        return sym_format(self)
+
+    def copy(self) -> Any:
+        return self._sym_clone(False, {})
+
+
+class List(_Container, list):
     """A symbolic list: a ``list`` whose elements are tree children.
 
     >>> import symbo as sb
@@ -38,6 +67,7 @@ class List(list, Symbolic):
     """
 
     __slots__ = ("_sym_parent", "_sym_key", "_sym_sealed", "_sym_element")
+    _sym_plain = list
 
     def __init__(self, items: Iterable[Any] = (), *, element: Check | None = None) -> None:
         list.__init__(self)
@@ -340,33 +370,12 @@ class List(list, Symbolic):
 
         self._sym_edit(do)
 
-    # ---- comparison, hashing, printing ---------------------------------------------------
-    def __eq__(self, other: object) -> bool:
-        from symbo.core.compare import eq
-
-        if isinstance(other, list):
-            return eq(self, other)
-        return NotImplemented
-
-    def __ne__(self, other: object) -> bool:
-        r = self.__eq__(other)
-        return r if r is NotImplemented else not r
-
-    __hash__ = None  # type: ignore[assignment]
-
+    # ---- printing and pickling (comparison comes from _Container) --------------------------
     def __repr__(self) -> str:
         return f"List({list.__repr__(self)})"
 
-    def __str__(self) -> str:
-        from symbo.core.formatting import format as sym_format
-
-        return sym_format(self)
-
     def __reduce__(self) -> Any:
         return (_rebuild_list, (list(self), self._sym_element, self._sym_sealed))
-
-    def copy(self) -> List:  # type: ignore[override]
-        return self._sym_clone(False, {})
 
 
 def _rebuild_list(items: list, element: Check | None = None, sealed: bool = False) -> List:
@@ -376,7 +385,7 @@ def _rebuild_list(items: list, element: Check | None = None, sealed: bool = Fals
     return out
 
 
-class Dict(dict, Symbolic):
+class Dict(_Container, dict):
     """A symbolic dict with str keys; keys are also readable as attributes.
 
     >>> import symbo as sb
@@ -386,6 +395,7 @@ class Dict(dict, Symbolic):
     """
 
     __slots__ = ("_sym_parent", "_sym_key", "_sym_sealed", "_sym_value_check")
+    _sym_plain = dict
 
     def __init__(self, items: Any = (), /, **kwargs: Any) -> None:
         dict.__init__(self)
@@ -613,32 +623,11 @@ class Dict(dict, Symbolic):
     def clear(self) -> None:
         self._sym_set_many({k: MISSING for k in list(self)})
 
-    def __eq__(self, other: object) -> bool:
-        from symbo.core.compare import eq
-
-        if isinstance(other, dict):
-            return eq(self, other)
-        return NotImplemented
-
-    def __ne__(self, other: object) -> bool:
-        r = self.__eq__(other)
-        return r if r is NotImplemented else not r
-
-    __hash__ = None  # type: ignore[assignment]
-
     def __repr__(self) -> str:
         return f"Dict({dict.__repr__(self)})"
 
-    def __str__(self) -> str:
-        from symbo.core.formatting import format as sym_format
-
-        return sym_format(self)
-
     def __reduce__(self) -> Any:
         return (_rebuild_dict, (dict(self), self._sym_value_check, self._sym_sealed))
-
-    def copy(self) -> Dict:  # type: ignore[override]
-        return self._sym_clone(False, {})
 
 
 def _rebuild_dict(items: dict, check: Check | None = None, sealed: bool = False) -> Dict:
