@@ -252,15 +252,15 @@ def validate(spec: DNASpec, dna: DNA) -> None:
     """Raises DNAError naming the decision when ``dna`` does not fit ``spec``."""
     if not isinstance(dna, DNA):
         raise DNAError(f"expected a DNA, got {type(dna).__name__}")
-    _validate_space(spec.space, dna, "")
+    _validate_space(spec.space, dna.children, None, 0)
 
 
-def _validate_space(space: Space, dna: DNA, where: str) -> None:
-    if len(dna.children) != len(space.decisions):
-        raise DNAError(
-            f"{where or 'DNA'}: expected {len(space.decisions)} decisions, got {len(dna.children)}"
-        )
-    for d, child in zip(space.decisions, dna.children):
+def _validate_space(space: Space, children: tuple[DNA, ...], parent: Choice | None,
+                    index: int) -> None:
+    if len(children) != len(space.decisions):
+        where = parent.candidate_ids(index) if parent is not None else "DNA"
+        raise DNAError(f"{where}: expected {len(space.decisions)} decisions, got {len(children)}")
+    for d, child in zip(space.decisions, children):
         _validate_decision(d, child)
 
 
@@ -273,7 +273,7 @@ def _validate_decision(d: DecisionPoint, dna: DNA) -> None:
         for pick in picks:
             i = _index(d, pick.value)
             indices.append(i)
-            _validate_space(d.candidates[i].space, DNA(None, pick.children), d.candidate_ids(i))
+            _validate_space(d.candidates[i].space, pick.children, d, i)
         if d.num_choices > 1:
             if d.distinct and len(set(indices)) != len(indices):
                 raise DNAError(f"{d.id}: choices must be distinct, got {indices}")
