@@ -161,15 +161,16 @@ def random_decision(d: DecisionPoint, rng: random.Random) -> DNA:
     return DNA(rng.randint(d.low, d.high))
 
 
-def random_sample(space: Any, seed: int | random.Random | None = None) -> Any:
-    """A random program from ``space``.
+def random_sample(space: Any, seed: int | random.Random | None = None, *,
+                  spec: DNASpec | None = None) -> Any:
+    """A random program from ``space`` (pass ``spec=dna_spec(space)`` to sample many fast).
 
     >>> import symbo as sb
     >>> p = sb.random_sample(sb.Dict(act=sb.one_of(["relu", "gelu"])), seed=0)
     >>> p.act in ("relu", "gelu") and sb.is_deterministic(p)
     True
     """
-    spec = dna_spec(space)
+    spec = spec or dna_spec(space)
     return materialize(space, random_dna(spec, seed), spec=spec, check=False)
 
 
