@@ -40,6 +40,7 @@ bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python benchmarks/dsl_bench.py
 	$(BENCH_VENV)/bin/python benchmarks/search_bench.py
 	$(BENCH_VENV)/bin/python benchmarks/scale_bench.py
+	$(BENCH_VENV)/bin/python benchmarks/darts_bench.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) *.egg-info

@@ -10,12 +10,13 @@ Reports made inside a Ray task are recorded when the task ends; early-stopping p
 consulted live under Ray (``feedback.should_stop()`` is False there).
 
 Connect to a cluster by calling ``ray.init(address="ray://head:10001")`` before ``sb.tune``;
-otherwise a local instance with as many CPUs as workers is started.
+otherwise a local instance with as many CPUs as the machine (or ``workers``, if more) starts.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 import traceback
 from collections.abc import Callable
@@ -70,7 +71,10 @@ def run_ray(run: _Run, objective: Callable[..., Any], *, workers: int, timeout: 
         logger.warning("early stopping is not consulted live under Ray; reports are recorded "
                        "when each trial ends")
     if not ray.is_initialized():
-        ray.init(num_cpus=max(workers, 1), include_dashboard=False, log_to_driver=False,
+        # as many CPUs as the machine has (or as workers asks, if more): a later search in this
+        # process with more workers must not be held to the first one's count
+        ray.init(num_cpus=max(workers, os.cpu_count() or 1), include_dashboard=False,
+                 log_to_driver=False,
                  configure_logging=False)
     task = ray.remote(num_cpus=1, max_retries=0)(_run_trial)
     payload = ray.put((objective, run.study.space, run.study.spec, run.study.where))

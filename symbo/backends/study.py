@@ -143,8 +143,11 @@ class Study:
     # ---- recording (used by the search loop) -----------------------------------------------
     def new_trial(self, dna: DNA, program: Any, worker: str, max_trials: int | None) -> Trial | None:
         """Records a running trial; None when the study already has ``max_trials`` trials."""
+        # a memory storage keeps the program object itself; others store its JSON for export
+        in_memory = type(self.storage).__name__ == "InMemoryStorage"
         number = self.storage.create_trial(self.info.id, dna_json=dna_to_json(dna), worker=worker,
-                                           program_json=_try_json(program), max_trials=max_trials)
+                                           program_json=None if in_memory else _try_json(program),
+                                           max_trials=max_trials)
         if number is None:
             return None
         trial = Trial(id=number, dna=dna, program=program, status="running", worker=worker)
