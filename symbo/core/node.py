@@ -213,9 +213,10 @@ class Symbolic:
     # ---- edits ---------------------------------------------------------------------------
     def rebind(self, path_values: Any = None, /, **kwargs: Any) -> Symbolic:
         """Edits values below this node in place, atomically; see :func:`symbo.core.rebind`."""
-        from symbo.core.rebind import rebind
-
-        return rebind(self, path_values, **kwargs)
+        global _rebind
+        if _rebind is None:
+            from symbo.core.rebind import rebind as _rebind
+        return _rebind(self, path_values, **kwargs)
 
     # ---- pickling and copying ------------------------------------------------------------
     def __copy__(self) -> Symbolic:
@@ -225,9 +226,17 @@ class Symbolic:
         return self._sym_clone(True, memo)
 
 
+_rebind: Any = None  # symbo.core.rebind.rebind, imported on first use (it imports this module)
+_LISTENS: dict[type, bool] = {}
+
+
 def _listens(node: Symbolic) -> bool:
     cls = type(node)
-    return getattr(cls, "_sym_has_on_bound", False) or cls._on_change is not Symbolic._on_change
+    listens = _LISTENS.get(cls)
+    if listens is None:
+        listens = _LISTENS[cls] = bool(getattr(cls, "_sym_has_on_bound", False)) or \
+            cls._on_change is not Symbolic._on_change
+    return listens
 
 
 def _notify(updates: list[FieldUpdate]) -> None:
@@ -239,6 +248,12 @@ def _notify(updates: list[FieldUpdate]) -> None:
     ``_on_change`` gets all the updates at or below it, keyed by paths relative to itself.
     Trees without such nodes pay one walk up from each changed node.
     """
+    if len(updates) == 1:  # the common case: one edit, and often nobody listening above it
+        node: Symbolic | None = updates[0].target
+        while node is not None and not _listens(node):
+            node = node._sym_parent
+        if node is None:
+            return
     by_target: dict[int, tuple[Symbolic, list[FieldUpdate]]] = {}
     for update in updates:
         by_target.setdefault(id(update.target), (update.target, []))[1].append(update)
