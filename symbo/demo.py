@@ -22,6 +22,7 @@ module needs neither torch nor scikit-learn; the objective imports them when it 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import time
@@ -132,11 +133,9 @@ def objective(program: Experiment, feedback: Any) -> float | None:
     returns None (the trial is recorded as stopped, with its last reported accuracy). Uses one
     thread, since trials run side by side in worker processes.
     """
-    import torch
-
     from symbo.backends import torch as sbt
 
-    torch.set_num_threads(1)
+    sbt.use_threads(1)
     sbt.seed_everything(int(feedback.trial_id))
     data = _data()
     built = sbt.build(sb.Dict(model=program.model.to_torch(data.num_features, data.num_classes),
@@ -236,16 +235,14 @@ def demo_options(storage: str | None, study_name: str, epochs: int) -> str:
 def _warm_up() -> None:
     """Imports torch and loads the data once, before worker processes fork (they inherit
     both); one thread, so no thread pool is running when they do."""
-    import torch
+    from symbo.backends import torch as sbt
 
-    torch.set_num_threads(1)
+    sbt.use_threads(1)
     _data()
 
 
 def _check_dependencies() -> None:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("torch") is None:
         raise sb.SymbolicValueError(
             "the demo needs torch: pip install torch (and scikit-learn for the digits)") from None
 

@@ -31,7 +31,7 @@ from symbo.backends.torch.darts import DARTS, SearchResult
 from symbo.backends.torch.lr_scheduler import register_all as _register_schedulers
 from symbo.backends.torch.mixed_ops import ChannelMask, MixedOp, Zero
 from symbo.backends.torch.supernet import RelaxationError, relaxable
-from symbo.backends.torch.train import evaluate, fit, seed_everything, train_epoch
+from symbo.backends.torch.train import evaluate, fit, seed_everything, train_epoch, use_threads
 
 
 def register_all() -> list[str]:
@@ -49,5 +49,5 @@ def register_all() -> list[str]:
 __all__ = [
     "Built", "BuildError", "ChannelMask", "DARTS", "MixedOp", "NetworkError", "RelaxationError",
     "SearchResult", "Zero", "build", "datasets", "evaluate", "fit", "nn", "optim",
-    "register_all", "relaxable", "seed_everything", "train_epoch",
+    "register_all", "relaxable", "seed_everything", "train_epoch", "use_threads",
 ]

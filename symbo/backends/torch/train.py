@@ -35,6 +35,16 @@ DeviceLike = str | torch.device
 Metric = str | Callable[[torch.Tensor, torch.Tensor], Any]
 
 
+def use_threads(n: int) -> None:
+    """Sets torch's intra-op thread count (1 suits small models run side by side in worker
+    processes).
+
+    >>> from symbo.backends import torch as sbt
+    >>> sbt.use_threads(1)
+    """
+    torch.set_num_threads(int(n))
+
+
 def seed_everything(seed: int, *, deterministic: bool = False) -> int:
     """Seeds Python's ``random``, NumPy (when installed) and torch (all devices); returns seed.
 
