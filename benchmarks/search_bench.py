@@ -464,6 +464,7 @@ ALGORITHMS: dict[str, Callable[[Problem, int, int], Run]] = {
     "symbo TPE": _symbo(lambda s: TPE(seed=s)),
     "symbo TPE multivariate": _symbo(lambda s: TPE(multivariate=True, seed=s)),
     "symbo MCTS": _symbo(lambda s: MCTS(seed=s)),
+    "symbo GaussianProcessBO": _symbo(lambda s: sb.algorithms.GaussianProcessBO(seed=s)),
     "Optuna TPE": _optuna(lambda s: optuna.samplers.TPESampler(seed=s)),
     "Optuna TPE multivariate+group": _optuna(
         lambda s: optuna.samplers.TPESampler(multivariate=True, group=True, seed=s)),

@@ -8,6 +8,7 @@ markers searched by an outer loop.
 from symbo.algorithms.base import Algorithm, AlgorithmError
 from symbo.algorithms.early_stopping import ASHA, EarlyStoppingPolicy, MedianStopping
 from symbo.algorithms.evolution import HillClimb, RegularizedEvolution
+from symbo.algorithms.gp import GaussianProcessBO
 from symbo.algorithms.grid import Grid
 from symbo.algorithms.mcts import MCTS
 from symbo.algorithms.mutation import Crossover, Mutator, Uniform, UniformCrossover
@@ -15,7 +16,8 @@ from symbo.algorithms.random_search import Random
 from symbo.algorithms.tpe import TPE
 
 __all__ = [
-    "ASHA", "Algorithm", "AlgorithmError", "Crossover", "EarlyStoppingPolicy", "Grid",
+    "ASHA", "Algorithm", "AlgorithmError", "Crossover", "EarlyStoppingPolicy", "GaussianProcessBO",
+    "Grid",
     "HillClimb", "MCTS", "MedianStopping", "Mutator", "Random", "RegularizedEvolution",
     "TPE", "Uniform", "UniformCrossover",
 ]
