@@ -22,7 +22,7 @@ demo: $(VENV)/.installed
 ## The whole test suite (including the slow tests) plus ruff.
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check symbo tests examples benchmarks
-	$(VENV)/bin/python -m pytest -q -p no:cacheprovider tests
+	$(VENV)/bin/python -m pytest -p no:cacheprovider tests
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check symbo tests examples benchmarks
