@@ -21,42 +21,12 @@ from symbo.algorithms.tpe import TPE
 from symbo.dsl.dna import validate
 from symbo.dsl.encoding import VectorEncoder
 
-
-def _mixed_space() -> sb.Dict:
-    return sb.Dict(
-        opt=sb.one_of([
-            "adam",
-            sb.Dict(momentum=sb.float_range(0.0, 0.9), nesterov=sb.one_of([True, False])),
-            sb.Dict(decay=sb.float_range(1e-5, 1e-1, scale="log"), steps=sb.int_range(1, 1000)),
-        ]),
-        blocks=sb.many_of(2, ["conv", sb.Dict(pool=sb.one_of(["max", "avg"])), "skip"],
-                          sorted=True),
-        heads=sb.many_of(3, [1, sb.Dict(w=sb.int_range(2, 5))], distinct=False),
-        bag=sb.many_of(2, ["a", "b", "c"], distinct=False, sorted=True),
-        picks=sb.many_of(2, ["p", "q", "r", "s"]),
-        order=sb.permutate([1, 2, 3]),
-        lr=sb.float_range(1e-4, 1e-1, scale="log"),
-        depth=sb.int_range(1, 5),
-        width=sb.int_range(8, 512, scale="log"),
-        single=sb.one_of(["only"]),
-        nested=sb.one_of([
-            "flat",
-            sb.Dict(m=sb.many_of(2, [
-                sb.Dict(q=sb.float_range(0.0, 1.0),
-                        r=sb.one_of([1, sb.Dict(s=sb.int_range(0, 3),
-                                                p=sb.permutate(["a", "b", "c"]))])),
-                "z", "y"])),
-        ]),
-    )
-
-
-def _reward(dna: sb.DNA) -> float:
-    return float(sum(v for v in dna.to_numbers()) % 7)
+from .spaces import arbitrary_reward, mixed_space
 
 
 # ---- valid proposals -----------------------------------------------------------------------------
 def test_projection_gives_the_encodings_of_valid_dna() -> None:
-    spec = sb.dna_spec(_mixed_space())
+    spec = sb.dna_spec(mixed_space())
     layout = _Layout(VectorEncoder(spec))
     V = layout.project(layout.random(300, np.random.default_rng(0)))
     for v in V:
@@ -67,7 +37,7 @@ def test_projection_gives_the_encodings_of_valid_dna() -> None:
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_proposals_are_valid_new_dna_on_a_mixed_space(seed: int) -> None:
-    spec = sb.dna_spec(_mixed_space())
+    spec = sb.dna_spec(mixed_space())
     algo = GaussianProcessBO(seed=seed, num_startup=5, num_candidates=200, num_local=30)
     algo.setup(spec)
     seen = set()
@@ -80,7 +50,7 @@ def test_proposals_are_valid_new_dna_on_a_mixed_space(seed: int) -> None:
         if i % 9 == 4:
             algo.on_failure(dna, "boom")
         elif i % 9 != 7:          # a few stay pending
-            algo.feedback(dna, _reward(dna))
+            algo.feedback(dna, arbitrary_reward(dna))
     assert algo.num_proposed == 30
 
 

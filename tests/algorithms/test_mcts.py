@@ -20,24 +20,7 @@ from symbo.algorithms.mcts import MCTS
 from symbo.dsl.dna import validate
 from symbo.dsl.encoding import to_unit
 
-
-def _mixed_space() -> sb.Dict:
-    return sb.Dict(
-        opt=sb.one_of([
-            "adam",
-            sb.Dict(momentum=sb.float_range(0.0, 0.9), nesterov=sb.one_of([True, False])),
-            sb.Dict(decay=sb.float_range(1e-5, 1e-1, scale="log"), steps=sb.int_range(1, 1000)),
-        ]),
-        blocks=sb.many_of(2, ["conv", sb.Dict(pool=sb.one_of(["max", "avg"])), "skip"],
-                          sorted=True),
-        heads=sb.many_of(3, [1, sb.Dict(w=sb.int_range(2, 5))], distinct=False),
-        bag=sb.many_of(2, ["a", "b", "c"], distinct=False, sorted=True),
-        picks=sb.many_of(2, ["p", "q", "r", "s"]),
-        order=sb.permutate([1, 2, 3]),
-        lr=sb.float_range(1e-4, 1e-1, scale="log"),
-        depth=sb.int_range(1, 5),
-        width=sb.int_range(8, 512, scale="log"),
-    )
+from .spaces import mixed_space
 
 
 def _setup(algo: MCTS, space: Any) -> MCTS:
@@ -65,7 +48,7 @@ def _nodes(algo: MCTS, keys: tuple = ()) -> Any:
 def test_proposals_are_valid_dna(seed: int, normalize: str, widening: float | None,
                                  num_bins: int, exploration: float) -> None:
     algo = _setup(MCTS(seed=seed, normalize=normalize, widening=widening, num_bins=num_bins,
-                       exploration=exploration), _mixed_space())
+                       exploration=exploration), mixed_space(nested=False))
     for _ in range(60):
         dna = algo.propose()
         validate(algo.spec, dna)
@@ -227,7 +210,7 @@ def test_normalization_makes_search_invariant_to_reward_scale(scale: float, shif
 
 # ---- bookkeeping ---------------------------------------------------------------------------------
 def test_visit_counts_add_up() -> None:
-    algo = _setup(MCTS(seed=4), _mixed_space())
+    algo = _setup(MCTS(seed=4), mixed_space(nested=False))
     n = 150
     for _ in range(n):
         dna = algo.propose()
@@ -246,7 +229,7 @@ def test_visit_counts_add_up() -> None:
 
 
 def test_parallel_pending_proposals() -> None:
-    algo = _setup(MCTS(seed=0), _mixed_space())
+    algo = _setup(MCTS(seed=0), mixed_space(nested=False))
     for _ in range(10):  # warm up
         algo.feedback(algo.propose(), 1.0)
     outstanding = [algo.propose() for _ in range(8)]
@@ -343,7 +326,7 @@ def test_is_a_symbolic_object() -> None:
 # ---- state ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("options", [{}, {"normalize": "rank"}, {"widening": 0.6}])
 def test_state_round_trip_continues_identically(options: dict) -> None:
-    space = _mixed_space()
+    space = mixed_space(nested=False)
     a = _setup(MCTS(seed=11, **options), space)
     for _ in range(40):
         dna = a.propose()

@@ -19,37 +19,7 @@ from symbo.algorithms.parzen import Dim, ParzenEstimator, default_weights, log_n
 from symbo.algorithms.tpe import TPE
 from symbo.dsl.dna import validate
 
-
-def _mixed_space() -> sb.Dict:
-    return sb.Dict(
-        opt=sb.one_of([
-            "adam",
-            sb.Dict(momentum=sb.float_range(0.0, 0.9), nesterov=sb.one_of([True, False])),
-            sb.Dict(decay=sb.float_range(1e-5, 1e-1, scale="log"), steps=sb.int_range(1, 1000)),
-        ]),
-        blocks=sb.many_of(2, ["conv", sb.Dict(pool=sb.one_of(["max", "avg"])), "skip"],
-                          sorted=True),
-        heads=sb.many_of(3, [1, sb.Dict(w=sb.int_range(2, 5))], distinct=False),
-        bag=sb.many_of(2, ["a", "b", "c"], distinct=False, sorted=True),
-        picks=sb.many_of(2, ["p", "q", "r", "s"]),
-        order=sb.permutate([1, 2, 3]),
-        lr=sb.float_range(1e-4, 1e-1, scale="log"),
-        depth=sb.int_range(1, 5),
-        width=sb.int_range(8, 512, scale="log"),
-        single=sb.one_of(["only"]),
-        nested=sb.one_of([
-            "flat",
-            sb.Dict(m=sb.many_of(2, [
-                sb.Dict(q=sb.float_range(0.0, 1.0),
-                        r=sb.one_of([1, sb.Dict(s=sb.int_range(0, 3),
-                                                p=sb.permutate(["a", "b", "c"]))])),
-                "z", "y"])),
-        ]),
-    )
-
-
-def _reward(dna: sb.DNA) -> float:
-    return float(sum(v for v in dna.to_numbers()) % 7)
+from .spaces import arbitrary_reward, mixed_space
 
 
 def _run(algo: Any, space: Any, f: Callable[[sb.DNA], float], n: int) -> tuple[float, list]:
@@ -74,7 +44,7 @@ def test_proposals_are_valid_dna(seed: int, multivariate: bool, liar: bool, endp
     algo = TPE(seed=seed, multivariate=multivariate, constant_liar=liar,
                consider_endpoints=endpoints, prior_weight=prior_weight,
                num_startup=num_startup, num_candidates=8)
-    spec = sb.dna_spec(_mixed_space())
+    spec = sb.dna_spec(mixed_space())
     algo.setup(spec)
     for i in range(45):
         dna = algo.propose()
@@ -82,7 +52,7 @@ def test_proposals_are_valid_dna(seed: int, multivariate: bool, liar: bool, endp
         if i % 9 == 4:
             algo.on_failure(dna, "boom")
         elif i % 9 != 7:          # a few stay pending
-            algo.feedback(dna, _reward(dna))
+            algo.feedback(dna, arbitrary_reward(dna))
     assert algo.num_proposed == 45
 
 
@@ -347,7 +317,7 @@ def test_pending_proposals_are_dropped_on_feedback_and_failure() -> None:
 
 @pytest.mark.parametrize("multivariate", [False, True])
 def test_state_round_trip_continues_identically(multivariate: bool) -> None:
-    spec = sb.dna_spec(_mixed_space())
+    spec = sb.dna_spec(mixed_space())
     old = TPE(seed=7, multivariate=multivariate, num_startup=5)
     old.setup(spec)
     for i in range(25):
@@ -355,7 +325,7 @@ def test_state_round_trip_continues_identically(multivariate: bool) -> None:
         if i % 6 == 5:
             old.on_failure(dna, "x")
         elif i < 22:         # the last few stay pending
-            old.feedback(dna, _reward(dna))
+            old.feedback(dna, arbitrary_reward(dna))
     new = TPE(seed=123, multivariate=multivariate, num_startup=5)
     new.setup(spec)
     new.load_state(json.loads(json.dumps(old.state)))
@@ -363,8 +333,8 @@ def test_state_round_trip_continues_identically(multivariate: bool) -> None:
     for _ in range(15):
         a, b = old.propose(), new.propose()
         assert a == b
-        old.feedback(a, _reward(a))
-        new.feedback(b, _reward(b))
+        old.feedback(a, arbitrary_reward(a))
+        new.feedback(b, arbitrary_reward(b))
     assert old.state == new.state
 
 
