@@ -108,3 +108,24 @@ def print_header(env: dict[str, str], repeat: int, min_time: float) -> None:
         print(f"{key + ':':10} {value}")
     print(f"timing:    median of {repeat} loops of >= {min_time:g} s each, "
           "gc off inside loops; µs per operation\n", flush=True)
+
+
+def add_timing_arguments(parser: Any, *, repeat: int = 7, min_time: float = 0.1) -> None:
+    """``--repeat``, ``--min-time`` and ``--json``, as every timing script takes them."""
+    parser.add_argument("--repeat", type=int, default=repeat,
+                        help=f"timed loops per measurement (>= 5, default {repeat})")
+    parser.add_argument("--min-time", type=float, default=min_time,
+                        help=f"seconds each timed loop lasts at least (default {min_time})")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
+
+
+def finish(misses: int, started: float, results: Any, json_path: str | None) -> int:
+    """Prints the closing line (targets are informational) and writes the JSON; returns 0."""
+    import json
+
+    print(f"\n{misses} target(s) missed (informational); "
+          f"took {time.perf_counter() - started:.1f} s")
+    if json_path:
+        with open(json_path, "w", encoding="utf-8") as f:
+            json.dump(results, f, indent=2, default=str)
+    return 0

@@ -36,7 +36,15 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import pyglove as pg
-from _timing import environment, fmt_us, markdown_table, print_header, time_op
+from _timing import (
+    add_timing_arguments,
+    environment,
+    finish,
+    fmt_us,
+    markdown_table,
+    print_header,
+    time_op,
+)
 
 import symbo as sb
 
@@ -193,10 +201,7 @@ def format_table(rows: list[Row]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=7, help="timed loops per measurement (>= 5)")
-    parser.add_argument("--min-time", type=float, default=0.1,
-                        help="seconds each timed loop lasts at least (default 0.1)")
-    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
+    add_timing_arguments(parser)
     args = parser.parse_args(argv)
     if args.repeat < 5:
         parser.error("--repeat must be at least 5")
@@ -209,12 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(rows))
     misses = sum(r.speedup < SPEEDUP_TARGET for r in rows) + sum(
         r.plain_ratio is not None and r.plain_ratio > PLAIN_TARGET for r in rows)
-    print(f"\n{misses} target(s) missed (informational); "
-          f"took {time.perf_counter() - started:.1f} s")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"environment": env, "rows": [asdict(r) for r in rows]}, f, indent=2)
-    return 0
+    return finish(misses, started, {"environment": env, "rows": [asdict(r) for r in rows]}, args.json)
 
 
 if __name__ == "__main__":

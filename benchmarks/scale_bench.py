@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import shutil
 import statistics
@@ -61,7 +60,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import optuna
-from _timing import environment, fmt_us, markdown_table
+from _timing import environment, finish, fmt_us, markdown_table
 from dsl_bench import NUM_BLOCKS, NUM_DECISIONS, sb_space
 from search_bench import suggest_reference
 
@@ -345,12 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         misses += storage_misses(srows, dirs)
         out["storage"] = [asdict(r) for r in srows]
 
-    print(f"\n{misses} target(s) missed (informational); "
-          f"took {time.perf_counter() - started:.1f} s")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(out, f, indent=2)
-    return 0
+    return finish(misses, started, out, args.json)
 
 
 if __name__ == "__main__":

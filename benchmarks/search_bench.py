@@ -66,7 +66,6 @@ import argparse
 import concurrent.futures as cf
 import gc
 import itertools
-import json
 import math
 import multiprocessing as mp
 import random
@@ -81,7 +80,7 @@ from typing import Any
 import numpy as np
 import optuna
 import pyglove as pg
-from _timing import environment, fmt_us, markdown_table
+from _timing import environment, finish, fmt_us, markdown_table
 from dsl_bench import (
     ACTIVATIONS,
     BATCH_SIZES,
@@ -758,12 +757,7 @@ def main(argv: list[str] | None = None) -> int:
         out["verdicts_default_peers"] = [asdict(v) for v in default_verdicts]
         out["uniformity"] = [asdict(r) for r in uniformity]
 
-    print(f"\n{misses} target(s) missed (informational); "
-          f"took {time.perf_counter() - started:.1f} s")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(out, f, indent=2)
-    return 0
+    return finish(misses, started, out, args.json)
 
 
 if __name__ == "__main__":
