@@ -43,8 +43,18 @@ STATUSES = ("pending", "running", "completed", "failed", "stopped")
 class Trial:
     """One evaluation of one point of the space.
 
-    ``reward`` is the objective's value as the user gave it (a float, or a tuple with several
-    objectives); ``reports`` are intermediate ``(step, value)`` measurements.
+    ``params`` are its decisions as literal values, ``{decision name (or id when unnamed):
+    value}`` (``64``, not the index ``1``; the formatted text of candidates that are not plain
+    data), stored with the trial so that a reader without the user's code sees them;
+    ``sb.DNA.from_params(spec, trial.params)`` gives the DNA back. ``reward`` is the
+    objective's value as the user gave it (a float, or a tuple with several objectives);
+    ``reports`` are intermediate ``(step, value)`` measurements.
+
+    >>> import symbo as sb
+    >>> study = sb.tune(lambda p: p.batch, sb.Dict(batch=sb.one_of([32, 64], name="batch")),
+    ...                 sb.algorithms.Grid(), num_trials=2)
+    >>> [t.params for t in study.trials]
+    [{'batch': 32}, {'batch': 64}]
     """
 
     id: int
@@ -59,6 +69,7 @@ class Trial:
     worker: str | None = None
     heartbeat_at: float | None = None
     metadata: dict[str, Any] = attrs.Factory(dict)
+    params: dict[str, Any] = attrs.Factory(dict)
 
     @property
     def duration(self) -> float | None:
@@ -145,12 +156,14 @@ class Study:
         """Records a running trial; None when the study already has ``max_trials`` trials."""
         # a memory storage keeps the program object itself; others store its JSON for export
         in_memory = type(self.storage).__name__ == "InMemoryStorage"
+        params = dna.to_params(self.spec) if self.spec is not None else {}
         number = self.storage.create_trial(self.info.id, dna_json=dna_to_json(dna), worker=worker,
                                            program_json=None if in_memory else _try_json(program),
-                                           max_trials=max_trials)
+                                           max_trials=max_trials, params=params)
         if number is None:
             return None
-        trial = Trial(id=number, dna=dna, program=program, status="running", worker=worker)
+        trial = Trial(id=number, dna=dna, program=program, status="running", worker=worker,
+                      params=params)
         self._trials[number] = trial
         return trial
 
@@ -212,8 +225,15 @@ class Study:
             except SymbolicError:
                 program = None
         reports = [(int(s), float(v)) for s, v in record.reports]
+        params = record.params
+        if not params and self.spec is not None and dna.children:  # a file of schema version 1
+            try:
+                params = dna.to_params(self.spec)
+            except SymbolicError:
+                params = {}
         return Trial(record.number, dna, program, record.status, reward, record.error, reports,
-                     record.started_at, record.finished_at, record.worker, record.heartbeat_at)
+                     record.started_at, record.finished_at, record.worker, record.heartbeat_at,
+                     params=params)
 
     @property
     def trials(self) -> list[Trial]:
@@ -325,16 +345,14 @@ class Study:
 
     # ---- export ----------------------------------------------------------------------------
     def to_records(self) -> list[dict[str, Any]]:
-        """One JSON-compatible dict per trial (id, status, reward, decisions, timings, error)."""
+        """One JSON-compatible dict per trial: id, status, reward, ``params`` (the decisions as
+        literal values, as stored: readable without the space), ``dna`` (its numbers), the
+        program's text, reports, timings, worker and error."""
         out = []
         for t in self.trials:
-            try:
-                decisions = t.dna.to_dict() if t.dna.spec is not None else t.dna.to_numbers()
-            except SymbolicError:
-                decisions = t.dna.to_numbers()
             out.append({
                 "id": t.id, "status": t.status, "reward": reward_to_json(t.reward),
-                "decisions": decisions,
+                "params": dict(t.params), "dna": t.dna.to_numbers(),
                 "program": None if t.program is None else sym_format(t.program, compact=True),
                 "reports": [list(r) for r in t.reports], "started_at": t.started_at,
                 "finished_at": t.finished_at, "duration": t.duration, "worker": t.worker,
@@ -343,7 +361,11 @@ class Study:
         return out
 
     def export(self, path: str | os.PathLike, fmt: str | None = None) -> None:
-        """Writes the trials to ``path`` as CSV (one column per decision) or JSON."""
+        """Writes the trials to ``path`` as CSV or JSON (the records of :meth:`to_records`).
+
+        CSV has one column per decision (named by the decision's name, or its id), holding
+        the literal value (lists and dicts as JSON); a cell is blank where the decision was
+        not active in that trial (under a candidate that was not chosen)."""
         fmt = fmt or ("json" if os.fspath(path).endswith(".json") else "csv")
         records = self.to_records()
         if fmt == "json":
@@ -422,19 +444,17 @@ def _mismatch(name: str, stored: str, given: str) -> str:
 
 
 def _csv(records: list[dict[str, Any]]) -> str:
-    keys: list[str] = []
+    keys: dict[str, None] = {}
     for r in records:
-        decisions = r["decisions"]
-        if isinstance(decisions, dict):
-            keys += [k for k in decisions if k not in keys]
+        keys.update(dict.fromkeys(r["params"]))
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["id", "status", "reward", *keys, "duration", "worker", "error", "program"])
     for r in records:
-        decisions = r["decisions"] if isinstance(r["decisions"], dict) else {}
+        params = r["params"]
         reward = r["reward"]
         writer.writerow([r["id"], r["status"], "" if reward is None else json.dumps(reward),
-                         *(_cell(decisions.get(k)) for k in keys),
+                         *(_cell(params[k]) if k in params else "" for k in keys),
                          "" if r["duration"] is None else f"{r['duration']:.6f}", r["worker"] or "",
                          (r["error"] or "").strip().splitlines()[-1] if r["error"] else "",
                          r["program"] or ""])
@@ -442,11 +462,10 @@ def _csv(records: list[dict[str, Any]]) -> str:
 
 
 def _cell(value: Any) -> str:
-    if value is None:
-        return ""
+    """A param in a CSV cell: numbers and strings as they are, lists and dicts as JSON."""
     if isinstance(value, float) and math.isfinite(value):
         return repr(value)
-    return json.dumps(value) if isinstance(value, list) else str(value)
+    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
 
 
 def check_reward(value: Any, num_objectives: int) -> tuple[Reward | None, str | None]:

@@ -5,8 +5,10 @@
 * a many_of/permutate is ``DNA(None, (DNA(i1, ...), DNA(i2, ...)))``, one child per position;
 * a float_range or int_range is ``DNA(value)``.
 
-DNA is an immutable, hashable value; it converts to and from a flat list of numbers and a
-``{name_or_id: value}`` dict.
+DNA is an immutable, hashable value; it converts to and from a flat list of numbers, a
+``{name_or_id: index or number}`` dict (``to_dict``, what algorithms use) and **params**,
+``{name_or_id: literal value}`` (``to_params``, what users read and write: ``64``, not the
+index ``1``).
 
 >>> import symbo as sb
 >>> space = sb.Dict(opt=sb.one_of(["sgd", "adam"], name="opt"), lr=sb.float_range(0.01, 0.1))
@@ -14,14 +16,17 @@ DNA is an immutable, hashable value; it converts to and from a flat list of numb
 >>> dna = sb.DNA.from_numbers(spec, [1, 0.05])
 >>> dna, dna.to_numbers(), dna.to_dict()
 (DNA([1, 0.05]), [1, 0.05], {'opt': 1, 'lr': 0.05})
->>> dna.to_dict(value_type="literal")
-{'opt': "'adam'", 'lr': 0.05}
+>>> dna.to_params()
+{'opt': 'adam', 'lr': 0.05}
+>>> sb.DNA.from_params(spec, {"opt": "adam", "lr": 0.05}) == dna
+True
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -81,29 +86,76 @@ class DNA:
     # ---- dicts -----------------------------------------------------------------------
     def to_dict(self, key_type: str = "name_or_id", value_type: str = "value",
                 spec: DNASpec | None = None) -> dict[str, Any]:
-        """``{key: decision}``; keys are names where given, else ids (``key_type='id'``: ids).
+        """``{key: decision}`` by **index**: keys are names where given, else ids
+        (``key_type='id'``: ids).
 
-        ``value_type='value'`` gives the index (a list of indices for many_of) or the number;
-        ``'literal'`` gives the chosen candidates' text instead of their indices.
+        ``value_type='value'`` (the default) gives the candidate index (a list of indices for a
+        many_of) or the number of a range: the algorithms' form, meaningless without the
+        space. ``'literal'`` gives the chosen candidates' formatted text. For the values
+        themselves (``64``, not ``1``) use :meth:`to_params`.
+
+        >>> import symbo as sb
+        >>> spec = sb.dna_spec(sb.Dict(batch=sb.one_of([32, 64], name="batch")))
+        >>> sb.DNA.from_numbers(spec, [1]).to_dict()
+        {'batch': 1}
+        """
+        spec = spec or self.spec
+        if spec is None:
+            raise DNAError("this DNA has no spec; pass spec= or use dna.use_spec(spec)")
+        if value_type not in _VALUE_TYPES:
+            raise DNAError(f"value_type must be 'value' or 'literal', got {value_type!r}")
+        out: dict[str, Any] = {}
+        _to_dict(spec.space, self, (), out, key_type, _VALUE_TYPES[value_type])
+        return out
+
+    def to_params(self, spec: DNASpec | None = None) -> dict[str, Any]:
+        """``{name_or_id: literal value}``: the chosen candidate itself when it is plain data
+        (``None``, bools, ints, strings, finite floats, and lists and str-keyed dicts of
+        them), else its formatted text (``sb.format(candidate, compact=True)``); a list of
+        those for a many_of or permutate; the number for a range. Decisions under candidates
+        that were not chosen are left out. JSON-compatible; :meth:`from_params` reads it back.
+
+        >>> import symbo as sb
+        >>> spec = sb.dna_spec(sb.Dict(batch=sb.one_of([32, 64], name="batch"),
+        ...                            acts=sb.many_of(2, ["relu", "gelu", "tanh"], name="acts")))
+        >>> sb.DNA.from_numbers(spec, [1, 2, 0]).to_params()
+        {'batch': 64, 'acts': ['tanh', 'relu']}
         """
         spec = spec or self.spec
         if spec is None:
             raise DNAError("this DNA has no spec; pass spec= or use dna.use_spec(spec)")
         out: dict[str, Any] = {}
-        _to_dict(spec.space, self, (), out, key_type, value_type)
+        _to_dict(spec.space, self, (), out, "name_or_id", _param_of)
         return out
 
     @staticmethod
     def from_dict(spec: DNASpec, values: dict[str, Any]) -> DNA:
         """The inverse of :meth:`to_dict` (indices or numbers as values)."""
-        used: set[str] = set()
-        dna = _space_from_dict(spec.space, values, used)
-        unknown = set(values) - used
-        if unknown:
-            raise DNAError(f"unknown or inactive decision(s) {sorted(unknown)} for this space")
-        dna = attrs.evolve(dna, spec=spec)
-        validate(spec, dna)
-        return dna
+        return _from_mapping(spec, values, lambda d, value, key: _index(d, value))
+
+    @staticmethod
+    def from_params(spec: DNASpec, params: dict[str, Any]) -> DNA:
+        """The DNA whose :meth:`to_params` is ``params`` (the inverse of ``to_params``).
+
+        A choice's value is matched against its candidates' param values: the candidate
+        itself when it is plain data (an int candidate also matches an integral float such as
+        ``64.0``), else its formatted text. Unknown or inactive names, missing decisions,
+        values that are no candidate and numbers out of range raise :class:`DNAError` naming
+        the decision.
+
+        >>> import symbo as sb
+        >>> spec = sb.dna_spec(sb.Dict(batch=sb.one_of([32, 64], name="batch"),
+        ...                            lr=sb.float_range(1e-4, 1e-1, name="lr")))
+        >>> sb.DNA.from_params(spec, {"batch": 64, "lr": 0.01})
+        DNA([1, 0.01])
+        >>> sb.DNA.from_params(spec, {"batch": 48, "lr": 0.01})
+        Traceback (most recent call last):
+        ...
+        symbo.dsl.dna.DNAError: batch: 48 is not one of the candidates [32, 64]
+        """
+        if not isinstance(params, dict):
+            raise DNAError(f"params are a dict {{name: value}}, got {type(params).__name__}")
+        return _from_mapping(spec, params, _index_of_param, check_numbers=True)
 
 
 # ---- helpers: printing ---------------------------------------------------------------------
@@ -197,30 +249,48 @@ def _key(d: DecisionPoint, did: str, key_type: str) -> str:
 
 
 def _to_dict(space: Space, dna: DNA, rewrites: Rewrites, out: dict, key_type: str,
-             value_type: str) -> None:
+             value_of: ValueOf) -> None:
     for d, child in zip(space.decisions, dna.children):
         did = _actual_id(d.id, rewrites)
         key = _key(d, did, key_type)
         if isinstance(d, Choice):
             picks = [child] if d.num_choices == 1 else list(child.children)
-            indices = [p.value for p in picks]
-            if value_type == "literal":
-                values: Any = [d.candidates[i].literal for i in indices]  # type: ignore[index]
-            elif value_type == "value":
-                values = indices
-            else:
-                raise DNAError(f"value_type must be 'value' or 'literal', got {value_type!r}")
+            values = [value_of(d, p.value) for p in picks]  # type: ignore[arg-type]
             out[key] = values[0] if d.num_choices == 1 else values
             for pos, pick in enumerate(picks):
                 i: int = pick.value  # type: ignore[assignment]
                 _to_dict(d.candidates[i].space, DNA(None, pick.children),
-                         _under(d, did, i, pos, rewrites), out, key_type, value_type)
+                         _under(d, did, i, pos, rewrites), out, key_type, value_of)
         else:
             out[key] = child.value
 
 
-def _space_from_dict(space: Space, values: dict[str, Any], used: set[str],
-                     rewrites: Rewrites = ()) -> DNA:
+ValueOf = Callable[[Choice, int], Any]
+IndexOf = Callable[[Choice, Any, str], int]
+_VALUE_TYPES: dict[str, ValueOf] = {
+    "value": lambda d, i: i,
+    "literal": lambda d, i: d.candidates[i].literal,
+}
+
+
+def _param_of(d: Choice, i: int) -> Any:
+    return d.candidates[i].value
+
+
+def _from_mapping(spec: DNASpec, values: dict[str, Any], index_of: IndexOf,
+                  check_numbers: bool = False) -> DNA:
+    used: set[str] = set()
+    dna = _space_from_dict(spec.space, values, used, (), index_of, check_numbers)
+    unknown = set(values) - used
+    if unknown:
+        raise DNAError(f"unknown or inactive decision(s) {sorted(unknown)} for this space")
+    dna = attrs.evolve(dna, spec=spec)
+    validate(spec, dna)
+    return dna
+
+
+def _space_from_dict(space: Space, values: dict[str, Any], used: set[str], rewrites: Rewrites,
+                     index_of: IndexOf, check_numbers: bool) -> DNA:
     children = []
     for d in space.decisions:
         did = _actual_id(d.id, rewrites)
@@ -230,21 +300,62 @@ def _space_from_dict(space: Space, values: dict[str, Any], used: set[str],
         used.update(keys)
         value = values[keys[0]]
         if isinstance(d, Choice):
+            noun = "values" if check_numbers else "indices"
             if d.num_choices > 1 and not isinstance(value, (list, tuple)):
-                raise DNAError(f"{did}: expected a list of {d.num_choices} indices, got {value!r}")
-            indices = [value] if d.num_choices == 1 else list(value)
-            if len(indices) != d.num_choices:
-                raise DNAError(f"{did}: expected {d.num_choices} indices, got {value!r}")
+                raise DNAError(f"{keys[0]}: expected a list of {d.num_choices} {noun}, got {value!r}")
+            items = [value] if d.num_choices == 1 else list(value)
+            if len(items) != d.num_choices:
+                raise DNAError(f"{keys[0]}: expected {d.num_choices} {noun}, got {value!r}")
             picks = []
-            for pos, index in enumerate(indices):
-                i = _index(d, index)
+            for pos, item in enumerate(items):
+                i = index_of(d, item, keys[0])
                 sub = _space_from_dict(d.candidates[i].space, values, used,
-                                       _under(d, did, i, pos, rewrites))
+                                       _under(d, did, i, pos, rewrites), index_of, check_numbers)
                 picks.append(DNA(i, sub.children))
             children.append(picks[0] if d.num_choices == 1 else DNA(None, tuple(picks)))
         else:
-            children.append(DNA(_plain(value)))
+            number = _plain(value)
+            if check_numbers:
+                number = _range_value(d, keys[0], number)
+            children.append(DNA(number))
     return DNA(None, tuple(children))
+
+
+def _index_of_param(d: Choice, value: Any, key: str) -> int:
+    """The index of the candidate whose param value (or formatted text) is ``value``."""
+    value = _plain(value)
+    for i, c in enumerate(d.candidates):
+        if _same(c.value, value):
+            return i
+    if isinstance(value, float) and value.is_integer():  # 64.0 (e.g. read from a CSV) for 64
+        for i, c in enumerate(d.candidates):
+            if type(c.value) is int and c.value == value:
+                return i
+    shown = [c.value for c in d.candidates]
+    raise DNAError(f"{key}: {value!r} is not one of the candidates "
+                   f"{shown if len(shown) <= 10 else shown[:10] + ['...']}")
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality of plain data that tells 1, 1.0 and True apart (and lists from tuples not)."""
+    if isinstance(a, list) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return type(a) is type(_plain(b)) and a == b
+
+
+def _range_value(d: DecisionPoint, key: str, value: Any) -> Any:
+    if isinstance(d, IntDecision):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if type(value) is not int or not d.low <= value <= d.high:
+            raise DNAError(f"{key}: expected an int in [{d.low}, {d.high}], got {value!r}")
+    elif isinstance(d, FloatDecision):
+        if type(value) not in (int, float) or math.isnan(value) or not d.low <= value <= d.high:
+            raise DNAError(f"{key}: expected a float in [{d.low}, {d.high}], got {value!r}")
+        value = float(value)
+    return value
 
 
 # ---- validation ----------------------------------------------------------------------------

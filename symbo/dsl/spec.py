@@ -24,7 +24,7 @@ from typing import Any
 
 import attrs
 
-from symbo.core import KeyPath, Symbolic, SymbolicValueError
+from symbo.core import Dict, KeyPath, List, Symbolic, SymbolicValueError
 from symbo.core.formatting import format as sym_format
 from symbo.core.traversal import TraverseAction, traverse
 from symbo.dsl.markers import FloatRange, IntRange, ManyOf, Marker, OneOf, Permutate
@@ -49,10 +49,12 @@ class Space:
 
 @attrs.frozen(slots=True)
 class Candidate:
-    """One candidate of a choice: its readable literal and its own decisions."""
+    """One candidate of a choice: its formatted text, its own decisions, and its param value
+    (the candidate itself when it is plain data, else its text; see ``DNA.to_params``)."""
 
     literal: str
     space: Space
+    value: Any = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen(slots=True)
@@ -262,11 +264,51 @@ def _literal(value: Any) -> str:
     return sym_format(value, compact=True)
 
 
+_NOT_PLAIN = object()
+
+
+def plain_data(value: Any) -> Any:
+    """``value`` as JSON-compatible plain data (``sb.List``/``sb.Dict`` as list/dict), or
+    ``NOT_PLAIN`` when it holds anything else (objects, markers, tuples, nan, inf)."""
+    t = type(value)
+    if t is int or t is str or t is bool or value is None:
+        return value
+    if t is float:
+        return value if math.isfinite(value) else _NOT_PLAIN
+    if isinstance(value, list) and t in (list, List):
+        items = [plain_data(v) for v in list.__iter__(value)]
+        return _NOT_PLAIN if any(v is _NOT_PLAIN for v in items) else items
+    if isinstance(value, dict) and t in (dict, Dict):
+        out = {}
+        for k, v in dict.items(value):
+            p = plain_data(v)
+            if type(k) is not str or p is _NOT_PLAIN:
+                return _NOT_PLAIN
+            out[k] = p
+        return out
+    return _NOT_PLAIN
+
+
+NOT_PLAIN = _NOT_PLAIN
+
+
+def param_value(value: Any) -> Any:
+    """What params show for a candidate: itself when plain data, else its formatted text.
+
+    >>> import symbo as sb
+    >>> from symbo.dsl.spec import param_value
+    >>> param_value(64), param_value(sb.Dict(lr=0.1)), param_value(sb.one_of([1, 2]))
+    (64, {'lr': 0.1}, 'one_of([1, 2])')
+    """
+    plain = plain_data(value)
+    return _literal(value) if plain is _NOT_PLAIN else plain
+
+
 def _decision(marker: Marker, location: KeyPath, prefix: str, where: Where | None) -> DecisionPoint:
     did = _join(prefix, location)
     if isinstance(marker, (OneOf, ManyOf, Permutate)):
         candidates = tuple(
-            Candidate(_literal(c), _collect(c, f"{did}[={i}]", where))
+            Candidate(_literal(c), _collect(c, f"{did}[={i}]", where), param_value(c))
             for i, c in enumerate(marker.candidates)
         )
         if isinstance(marker, OneOf):

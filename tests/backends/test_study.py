@@ -127,8 +127,8 @@ def test_export_csv_has_a_column_per_named_decision(tmp_path: Path, url: str) ->
     trials = study.trials
     for row, t in zip(rows, trials):
         assert float(row["lr"]) == t.program.lr
-        assert ["relu", "tanh", "gelu"][int(row["act"])] == t.program.act
-        assert [[8, 16, 32][i] for i in json.loads(row["layers"])] == list(t.program.layers)
+        assert row["act"] == t.program.act  # literal values, not indices
+        assert json.loads(row["layers"]) == list(t.program.layers)
         assert int(row["depth"]) == t.program.depth
     assert rows[1]["error"] == "for real"  # the last line of the traceback
     assert "'act'" in rows[0]["program"]
@@ -147,8 +147,10 @@ def test_export_json(tmp_path: Path) -> None:
     assert [r["id"] for r in data["trials"]] == [0, 1, 2]
     for record, t in zip(data["trials"], study.trials):
         assert record["status"] == "completed" and record["reward"] == t.reward
-        assert record["decisions"] == t.dna.to_dict()
-        assert set(record["decisions"]) == {"lr", "act", "layers", "depth"}
+        assert record["params"] == t.params == t.dna.to_params()
+        assert set(record["params"]) == {"lr", "act", "layers", "depth"}
+        assert record["params"]["act"] == t.program.act
+        assert record["dna"] == t.dna.to_numbers()
         assert record["reports"] == [[1, 0.5]]
         assert record["worker"] == t.worker and record["duration"] == pytest.approx(t.duration)
     # the format can be forced whatever the file is called

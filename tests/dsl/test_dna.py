@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -254,3 +255,80 @@ def test_numpy_numbers_become_python_numbers():
     assert [type(n) for n in dna.to_numbers()] == [int, int, float]
     with pytest.raises(sb.DNAError, match="a: expected a candidate index"):
         D.from_numbers(spec, [np.bool_(True), 1, 0.5])
+
+
+# ---- params: literal values ------------------------------------------------------------------
+def _params_space() -> sb.Dict:
+    return sb.Dict(
+        batch=sb.one_of([32, 64, 128], name="batch_size"),
+        opt=sb.one_of(["sgd", sb.Dict(name="adam", beta=sb.float_range(0.8, 0.99, name="beta"))],
+                      name="opt"),
+        acts=sb.many_of(2, ["relu", "gelu", None], name="acts"),
+        cfg=sb.one_of([sb.Dict(lr=0.1, steps=[1, 2]), (1, 1), float("nan")]),
+        depth=sb.int_range(1, 8),
+    )
+
+
+def test_to_params_gives_literal_values_not_indices():
+    spec = sb.dna_spec(_params_space())
+    dna = D.from_numbers(spec, [1, 1, 0.9, 2, 0, 0, 5])
+    params = dna.to_params()
+    assert params == {
+        "batch_size": 64, "opt": "{'name': 'adam', 'beta': float_range(0.8, 0.99, name='beta')}",
+        "beta": 0.9, "acts": [None, "relu"], "cfg": {"lr": 0.1, "steps": [1, 2]}, "depth": 5,
+    }
+    assert dna.to_dict()["batch_size"] == 1  # to_dict stays index-based
+    assert json.loads(json.dumps(params)) == params  # JSON-compatible
+    other = D.from_numbers(spec, [0, 0, 2, 1, 1, 3])
+    assert other.to_params()["cfg"] == "(1, 1)" and "beta" not in other.to_params()
+    assert D.from_numbers(spec, [0, 0, 0, 1, 2, 3]).to_params()["cfg"] == "nan"
+
+
+def test_from_params_is_the_inverse_of_to_params():
+    spec = sb.dna_spec(_params_space())
+    for dna in (D.from_numbers(spec, [1, 1, 0.9, 2, 0, 0, 5]),
+                D.from_numbers(spec, [0, 0, 2, 1, 1, 3]),
+                D.from_numbers(spec, [2, 0, 1, 0, 2, 8])):
+        params = dna.to_params()
+        assert D.from_params(spec, params) == dna
+        assert D.from_params(spec, json.loads(json.dumps(params))) == dna
+
+
+def test_from_params_accepts_integral_floats_and_tuples_for_lists():
+    spec = sb.dna_spec(_params_space())
+    dna = D.from_params(spec, {"batch_size": 128.0, "opt": "sgd", "acts": ("gelu", None),
+                               "cfg": {"lr": 0.1, "steps": (1, 2)}, "depth": 2.0})
+    assert dna.to_numbers() == [2, 0, 1, 2, 0, 2]
+    with pytest.raises(sb.DNAError, match="'sgd'. is not one of"):  # plain data: no text form
+        D.from_params(spec, {**dna.to_params(), "opt": "'sgd'"})
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"batch_size": 48}, r"batch_size: 48 is not one of the candidates \[32, 64, 128\]"),
+    ({"batch_size": "64"}, "batch_size: '64' is not one of the candidates"),
+    ({"depth": 9}, r"depth: expected an int in \[1, 8\], got 9"),
+    ({"depth": 2.5}, r"depth: expected an int in \[1, 8\], got 2.5"),
+    ({"beta": 1.5}, r"beta: expected a float in \[0.8, 0.99\], got 1.5"),
+    ({"acts": "relu"}, "acts: expected a list of 2 values"),
+    ({"acts": ["relu", "relu"]}, "choices must be distinct"),
+    ({"nope": 1}, r"unknown or inactive decision\(s\) \['nope'\]"),
+])
+def test_from_params_errors_name_the_decision(params, message):
+    spec = sb.dna_spec(_params_space())
+    good = {"batch_size": 64, "opt": "{'name': 'adam', 'beta': float_range(0.8, 0.99, "
+            "name='beta')}", "beta": 0.9, "acts": ["relu", "gelu"], "cfg": "(1, 1)", "depth": 3}
+    D.from_params(spec, good)
+    with pytest.raises(sb.DNAError, match=message):
+        D.from_params(spec, {**good, **params})
+
+
+def test_from_params_refuses_missing_and_inactive_decisions():
+    spec = sb.dna_spec(_params_space())
+    with pytest.raises(sb.DNAError, match="missing a value for decision 'depth'"):
+        D.from_params(spec, {"batch_size": 64, "opt": "sgd", "acts": ["relu", "gelu"],
+                             "cfg": "(1, 1)"})
+    with pytest.raises(sb.DNAError, match=r"inactive decision\(s\) \['beta'\]"):
+        D.from_params(spec, {"batch_size": 64, "opt": "sgd", "beta": 0.9,
+                             "acts": ["relu", "gelu"], "cfg": "(1, 1)", "depth": 3})
+    with pytest.raises(sb.DNAError, match="params are a dict"):
+        D.from_params(spec, [64])

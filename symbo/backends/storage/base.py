@@ -51,7 +51,8 @@ class StudyInfo:
 
 @attrs.define(eq=False)
 class TrialRecord:
-    """A trial as stored: the DNA in its JSON form, reward as given, reports, timings."""
+    """A trial as stored: the DNA in its JSON form, its params (``{name_or_id: literal
+    value}``, readable without the space), reward as given, reports, timings."""
 
     number: int
     dna_json: Any
@@ -65,6 +66,7 @@ class TrialRecord:
     worker: str | None = None
     program_json: Any = None
     updated_at: float = 0.0
+    params: dict[str, Any] = attrs.Factory(dict)
 
 
 class Storage(abc.ABC):
@@ -99,10 +101,12 @@ class Storage(abc.ABC):
     # ---- trials ------------------------------------------------------------------------------
     @abc.abstractmethod
     def create_trial(self, study_id: int, *, dna_json: Any, worker: str,
-                     program_json: Any = None, max_trials: int | None = None) -> int | None:
+                     program_json: Any = None, max_trials: int | None = None,
+                     params: dict[str, Any] | None = None) -> int | None:
         """Records a new running trial and returns its number (0, 1, ...); atomically returns
         None instead when the study already has ``max_trials`` trials that are not failed-and-
-        retried (so concurrent workers never overshoot the budget)."""
+        retried (so concurrent workers never overshoot the budget). ``params`` (JSON-compatible
+        ``{name_or_id: literal value}``, default ``{}``) is stored with the trial."""
 
     @abc.abstractmethod
     def restart_trial(self, study_id: int, number: int, *, worker: str) -> None:

@@ -68,7 +68,8 @@ class InMemoryStorage(Storage):
             return copy.deepcopy(self._states.get(study_id))
 
     def create_trial(self, study_id: int, *, dna_json: Any, worker: str,
-                     program_json: Any = None, max_trials: int | None = None) -> int | None:
+                     program_json: Any = None, max_trials: int | None = None,
+                     params: dict[str, Any] | None = None) -> int | None:
         with self._lock:
             trials = self._trials[study_id]
             if max_trials is not None and len(trials) >= max_trials:
@@ -76,7 +77,7 @@ class InMemoryStorage(Storage):
             t = now()
             trials.append(TrialRecord(len(trials), dna_json, "running", started_at=t,
                                       heartbeat_at=t, worker=worker, program_json=program_json,
-                                      updated_at=t))
+                                      updated_at=t, params=copy.deepcopy(params or {})))
             return len(trials) - 1
 
     def _trial(self, study_id: int, number: int) -> TrialRecord:

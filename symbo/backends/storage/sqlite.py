@@ -33,7 +33,7 @@ from symbo.backends.storage.base import (
     now,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS studies (
@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS trials (
     worker TEXT,
     program_json TEXT,
     updated_at REAL NOT NULL,
+    params TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (study_id, number)
 );
 CREATE INDEX IF NOT EXISTS trials_updated ON trials (study_id, updated_at);
@@ -70,6 +71,11 @@ CREATE TABLE IF NOT EXISTS reports (
     PRIMARY KEY (study_id, number, step)
 );
 """
+# What brings a file of an older schema version up to date (applied in order, in the
+# transaction that opens it): version -> statements.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: ("ALTER TABLE trials ADD COLUMN params TEXT NOT NULL DEFAULT '{}'",),
+}
 
 
 def _dumps(value: Any) -> str | None:
@@ -97,11 +103,30 @@ class SQLiteStorage(Storage):
                     conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                                  (str(SCHEMA_VERSION),))
                 elif row[0] != str(SCHEMA_VERSION):
-                    raise StorageError(
-                        f"{self.url} has schema version {row[0]}; this symbo reads {SCHEMA_VERSION}"
-                    )
+                    self._migrate(conn, row[0])
         except sqlite3.DatabaseError as e:
             raise StorageError(f"cannot open {self.url}: {e}") from None
+
+    def _migrate(self, conn: sqlite3.Connection, version: str) -> None:
+        """Brings a file of an older schema version up to date, in one transaction (a failure
+        leaves it as it was; of several processes opening it at once, one migrates)."""
+        if not version.isdigit() or int(version) > SCHEMA_VERSION:
+            raise StorageError(
+                f"{self.url} has schema version {version}; this symbo reads {SCHEMA_VERSION} "
+                "and older"
+            )
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            for v in range(int(row[0]), SCHEMA_VERSION):
+                for statement in _MIGRATIONS[v]:
+                    conn.execute(statement)
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                         (str(SCHEMA_VERSION),))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -240,7 +265,8 @@ class SQLiteStorage(Storage):
 
     # ---- trials --------------------------------------------------------------------------
     def create_trial(self, study_id: int, *, dna_json: Any, worker: str,
-                     program_json: Any = None, max_trials: int | None = None) -> int | None:
+                     program_json: Any = None, max_trials: int | None = None,
+                     params: dict[str, Any] | None = None) -> int | None:
         conn = self._conn()
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -253,8 +279,10 @@ class SQLiteStorage(Storage):
                     return None
                 conn.execute(
                     "INSERT INTO trials (study_id, number, dna, status, started_at, heartbeat_at, "
-                    "worker, program_json, updated_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
-                    (study_id, count, _dumps(dna_json), t, t, worker, _dumps(program_json), t))
+                    "worker, program_json, updated_at, params) "
+                    "VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+                    (study_id, count, _dumps(dna_json), t, t, worker, _dumps(program_json), t,
+                     _dumps(params or {})))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -343,7 +371,7 @@ class SQLiteStorage(Storage):
             args.append(updated_after)
         rows = conn.execute(
             "SELECT number, dna, status, reward, error, started_at, finished_at, heartbeat_at, "
-            f"worker, program_json, updated_at FROM trials WHERE {where} ORDER BY number",
+            f"worker, program_json, updated_at, params FROM trials WHERE {where} ORDER BY number",
             args).fetchall()
         reports: dict[int, list[tuple[int, float]]] = {}
         if rows:
@@ -354,15 +382,23 @@ class SQLiteStorage(Storage):
                 reports.setdefault(number, []).append((step, value))
         out = []
         for (number, dna, status, reward, error, started, finished, heartbeat, worker,
-             program, updated) in rows:
+             program, updated, params) in rows:
             where_ = functools.partial(self._label, study_id, number)
             if status not in ("pending", "running", "completed", "failed", "stopped"):
                 raise StorageError(f"{self.url}: {where_()}: unknown status {status!r} (corrupted)")
             out.append(TrialRecord(number, self._json(dna, where_, "dna"), status,
                                    self._json(reward, where_, "reward"), error,
                                    reports.get(number, []), started, finished, heartbeat, worker,
-                                   self._json(program, where_, "program_json"), updated))
+                                   self._json(program, where_, "program_json"), updated,
+                                   self._params(params, where_)))
         return out
+
+    def _params(self, text: str, where: Callable[[], str]) -> dict[str, Any]:
+        params = self._json(text, where, "params")
+        if not isinstance(params, dict):
+            raise StorageError(f"{self.url}: {where()}: column 'params' is corrupted (not a "
+                               "JSON object); the other records are intact")
+        return params
 
     def count_trials(self, study_id: int) -> int:
         return self._conn().execute("SELECT COUNT(*) FROM trials WHERE study_id = ?",
