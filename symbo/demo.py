@@ -34,6 +34,7 @@ STUDY_NAME = "digits-mlp"
 STORAGE = "sqlite:///symbo-demo.db"
 EPOCHS = 18
 TRIALS = 200
+MORE = 50  #: trials a run of the demo adds to a study that has TRIALS already
 WIDTHS = [32, 64, 128, 256]
 ACTIVATIONS = {"relu": "ReLU", "gelu": "GELU", "tanh": "Tanh", "silu": "SiLU"}
 
@@ -165,12 +166,13 @@ def default_workers() -> int:
     return 2 if (os.cpu_count() or 1) >= 2 else 1
 
 
-def run_demo(trials: int = TRIALS, *, storage: str | None = STORAGE, study_name: str = STUDY_NAME,
+def run_demo(trials: int | None = None, *, storage: str | None = STORAGE, study_name: str = STUDY_NAME,
              epochs: int = EPOCHS, workers: int | None = None, algorithm: Any = None,
              seed: int = 0, use_early_stopping: bool = True, plot: str | None = "auto",
              quiet: bool = False, out: TextIO | None = None) -> sb.Study:
-    """Runs (or continues) the demo search until the study has ``trials`` trials, then prints
-    the best trials, writes the history plot (``plot``: a path, ``"auto"`` for one beside the
+    """Runs (or continues) the demo search until the study has ``trials`` trials (None: until
+    it has ``TRIALS``, or ``MORE`` more when it has them already), then prints the best
+    trials, writes the history plot (``plot``: a path, ``"auto"`` for one beside the
     database, None for none) and says how to inspect and resume the study."""
     from symbo import cli
 
@@ -194,20 +196,22 @@ def run_demo(trials: int = TRIALS, *, storage: str | None = STORAGE, study_name:
             f"{e}\n(the demo's settings changed: keep them, or pass another --study NAME)"
         ) from None
     before = len(study.trials)
+    if trials is None:
+        trials = TRIALS if before < TRIALS else before + MORE
     if before >= trials:
         print(f"\nthe study has {before} trials already (asked for {trials}): pass --trials "
               f"{before + 50} to run more", file=out)
     else:
         if before:
-            print(f"  continuing: the study has {before} trial(s); running until it has {trials}",
-                  file=out)
+            print(f"  continuing: the study has {before} trial(s); adding {trials - before} "
+                  f"(until it has {trials})", file=out)
         start = time.perf_counter()
         _warm_up()
         policy = sb.clone(early_stopping) if use_early_stopping else None
         study = sb.tune(objective, demo_space, algorithm, num_trials=trials, study=study,
                         workers=workers, early_stopping=policy, progress=not quiet)
         seconds = time.perf_counter() - start
-        print(f"\nran {len(study.trials) - before} trial(s) in {seconds:.1f} s", file=out)
+        print(f"\nadded {len(study.trials) - before} trial(s) in {seconds:.1f} s", file=out)
     print(cli.summary_line(study), file=out)
     cli.print_best(study, k=5, out=out)
     _plot(study, storage, plot, out)
@@ -273,7 +277,7 @@ def _instructions(study: sb.Study, storage: str | None, trials: int, options: st
         return
     db = storage[len("sqlite:///"):] if storage.startswith("sqlite:///") else storage
     name = study.name
-    more = max(trials, len(study.trials)) + 50
+    more = max(trials, len(study.trials)) + MORE
     print(f"""
 next steps:
   # inspect the study: the studies in the file, its trials, the best ones, plots, a CSV
@@ -283,7 +287,7 @@ next steps:
   symbo plot {db} --study {name} -o parallel.png --kind parallel
   symbo plot {db} --study {name} -o intermediate.png --kind intermediate
   symbo export {db} --study {name} -o trials.csv
-  # continue it to {more} trials (either command; interrupted runs continue the same way)
-  symbo demo --trials {more}{options}
+  # continue it: each run of the demo adds {MORE} trials (interrupted runs continue the same way)
+  symbo demo{options}
   symbo resume {db} --study {name} --objective symbo.demo:objective --trials {more} --workers 2""",
           file=out)

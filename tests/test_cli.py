@@ -162,6 +162,18 @@ def test_show_lists_studies_then_one_study(stored: Path, capsys) -> None:
     assert "Random(seed=1)" in out and "float_range(-2.0, 2.0" in out
 
 
+def test_the_study_name_may_be_positional(stored: Path, capsys) -> None:
+    for command in (["show"], ["best", "--k", "2"], ["export", "-o", "p.csv"]):
+        code, by_option, err = _run(capsys, command[0], "s.db", "--study", "search", *command[1:])
+        assert code == 0, err
+        code, positional, err = _run(capsys, command[0], "s.db", "search", *command[1:])
+        assert code == 0, err
+        assert positional == by_option
+    assert "two study names were given: 'search' and --study 'other'" in _error(
+        capsys, "show", "s.db", "search", "--study", "other")
+    assert "no study named 'nope'" in _error(capsys, "show", "s.db", "nope")
+
+
 def test_best_prints_the_top_k_and_the_best_program(stored: Path, capsys) -> None:
     code, out, _ = _run(capsys, "best", "s.db", "--study", "search", "--k", "3")
     assert code == 0
