@@ -4,7 +4,8 @@ The search loop (``sample``, ``tune``), studies and their storages live here; Py
 are imported only in their own modules, lazily.
 """
 
-from symbo.backends.loop import Feedback, sample, tune
+from symbo.backends.loop import Feedback
+from symbo.backends.search import sample, tune
 from symbo.backends.storage import Storage, StorageError, open_storage
 from symbo.backends.study import Study, StudyMismatchError, Trial, load_study
 from symbo.backends.torch_names import install as _install_torch_names

@@ -1,10 +1,15 @@
-"""The search loop: ``sb.sample`` (you evaluate) and ``sb.tune`` (symbo calls your objective).
+"""The search loop: the coordinator of a search, over a study, handing trials to an executor.
 
-The loop asks the algorithm for DNA, materializes the space, records the trial in the study
-(committed before the program is handed out), hands the program to the user or the
-objective, records the result, and feeds the reward back. A trial that raises, returns
-NaN/inf or a non-number is recorded as failed with the error; the algorithm is told and the
-search goes on. A trial left without feedback is recorded as failed, never re-yielded.
+A :class:`Run` is one process's part of a search: it asks the algorithm for DNA, records each
+new trial in the study (committed before the program is handed out), and records results and
+feeds rewards back as they arrive, through each trial's :class:`Feedback`. :func:`run_search`
+drives a Run with an executor (see :mod:`symbo.backends.executors`); :func:`sample_trials`
+hands the trials to the caller instead (``sb.sample``). A trial that raises, returns NaN/inf
+or a non-number is recorded as failed with the error; the algorithm is told and the search goes
+on. A trial left without feedback is recorded as failed, never handed out again.
+
+This module knows the study only through its methods (it does not import
+:mod:`symbo.backends.study`, which imports it).
 
 >>> import symbo as sb
 >>> space = sb.Dict(x=sb.float_range(-5.0, 5.0), y=sb.one_of([0, 1, 2]))
@@ -17,20 +22,22 @@ search goes on. A trial left without feedback is recorded as failed, never re-yi
 
 from __future__ import annotations
 
-import inspect
 import logging
 import random
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from symbo.algorithms.base import Algorithm, AlgorithmError, _rng_state
-from symbo.backends.storage import Storage, worker_alive, worker_id
-from symbo.backends.study import Study, Trial, check_reward
+from symbo.backends.executors import Executor, Task, executor_for, format_error
+from symbo.backends.rewards import check_reward
+from symbo.backends.storage import worker_alive, worker_id
 from symbo.core import SymbolicValueError
 from symbo.dsl import DNA, materialize
+
+if TYPE_CHECKING:
+    from symbo.backends.study import Study, Trial
 
 logger = logging.getLogger("symbo")
 
@@ -47,7 +54,7 @@ class Feedback:
     ``fail(error)`` record a trial without a reward.
     """
 
-    def __init__(self, run: _Run, trial: Trial) -> None:
+    def __init__(self, run: Run, trial: Trial) -> None:
         self._run = run
         self.study = run.study
         self.trial = trial
@@ -63,8 +70,16 @@ class Feedback:
         return self.trial.id
 
     @property
+    def program(self) -> Any:
+        return self.trial.program
+
+    @property
     def is_finished(self) -> bool:
         return self._finished
+
+    @property
+    def last_report(self) -> tuple[int, float] | None:
+        return self.trial.last_report
 
     def __call__(self, reward: Any) -> None:
         self.done(reward)
@@ -74,7 +89,7 @@ class Feedback:
         self._check_open()
         value, error = check_reward(reward, len(self.study.objectives))
         if error is not None:
-            self.fail(error)
+            self.fail(f"trial {self.trial.id}: {error}")
             return
         self._finished = True
         self._run.complete(self.trial, value)
@@ -112,7 +127,7 @@ class Feedback:
         """Records the trial as failed with ``error`` (a message or an exception)."""
         self._check_open()
         if isinstance(error, BaseException):
-            error = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+            error = format_error(error)
         self._finished = True
         self._run.fail(self.trial, str(error))
 
@@ -123,13 +138,24 @@ class Feedback:
             )
 
 
-class _Run:
-    """One process's part of a search: its algorithm, policy and trials, over a study."""
+class Run:
+    """One process's part of a search: its algorithm, policy and trials, over a study.
+
+    ``num_trials`` is the study's budget (None: until the algorithm or the space is
+    exhausted); ``dead_trials`` says what happens to trials left running by a dead worker:
+    run them again (``"retry"``) or record them as failed (``"fail"``).
+    """
 
     def __init__(self, study: Study, algorithm: Algorithm, num_trials: int | None,
-                 early_stopping: Any, dead_trials: str, heartbeat_timeout: float) -> None:
+                 early_stopping: Any = None, dead_trials: str = "retry",
+                 heartbeat_timeout: float = 60.0) -> None:
         if dead_trials not in ("retry", "fail"):
             raise SymbolicValueError(f"dead_trials must be 'retry' or 'fail', got {dead_trials!r}")
+        if not isinstance(algorithm, Algorithm):
+            raise SymbolicValueError(
+                f"the search needs an sb.algorithms.Algorithm, got {type(algorithm).__name__}")
+        if num_trials is not None and num_trials < 0:
+            raise SymbolicValueError(f"num_trials must be >= 0, got {num_trials}")
         self.study = study
         self.algorithm = algorithm
         self.num_trials = num_trials
@@ -138,7 +164,6 @@ class _Run:
         self.told: set[int] = set()  # trials whose result the algorithm has heard
         self.mine: set[int] = set()  # trials proposed by this run's algorithm and still open
         self._saved_at = 0.0
-        self._lock = threading.Lock()
         spec = study.spec
         assert spec is not None
         algorithm.setup(spec, num_objectives=len(study.objectives))
@@ -149,7 +174,7 @@ class _Run:
         self.save_state()  # records num_trials at once, so a study killed early resumes to it
         self._stop_heartbeat = threading.Event()
         self._heartbeat: threading.Thread | None = None
-        if not _is_memory(study.storage):
+        if study.storage.shared:
             self._heartbeat = threading.Thread(target=self._beat, daemon=True,
                                                name="symbo-heartbeat")
             self._heartbeat.start()
@@ -197,17 +222,16 @@ class _Run:
         self.told.update(t.id for t in finished)
 
     # ---- the loop's steps ----------------------------------------------------------------
-    def next_trial(self) -> tuple[Any, Trial] | None:
-        """Records the next trial and returns (program, trial); None when the search is over."""
+    def next_trial(self) -> Trial | None:
+        """Records the next trial (its program materialized); None when the search is over."""
         self.sync()
         if self.retry:
             trial = self.retry.pop(0)
             self.study.restart(trial, self.worker)
             self.mine.add(trial.id)  # ours now: the heartbeat keeps it alive
-            program = materialize(self.study.space, trial.dna, spec=self.study.spec,
-                                  where=self.study.where)
-            trial.program = program
-            return program, trial
+            trial.program = materialize(self.study.space, trial.dna, spec=self.study.spec,
+                                        where=self.study.where)
+            return trial
         storage, study_id = self.study.storage, self.study.info.id
         if self.num_trials is not None and storage.count_trials(study_id) >= self.num_trials:
             return None
@@ -227,7 +251,12 @@ class _Run:
             self.algorithm.on_failure(dna, "not run: the study reached its number of trials")
             return None
         self.mine.add(trial.id)
-        return program, trial
+        return trial
+
+    def next_feedback(self) -> Feedback | None:
+        """The feedback of the next trial (see :meth:`next_trial`); None when it is over."""
+        trial = self.next_trial()
+        return None if trial is None else Feedback(self, trial)
 
     def sync(self) -> None:
         """Tells the algorithm about trials other workers finished since the last sync."""
@@ -293,179 +322,85 @@ class _Run:
 
     def _beat(self) -> None:
         while not self._stop_heartbeat.wait(HEARTBEAT_INTERVAL):
-            running = [n for n in list(self.mine)]
+            running = list(self.mine)
             try:
                 self.study.storage.heartbeat(self.study.info.id, running)
             except Exception as e:  # never let the heartbeat thread kill the search
                 logger.debug("heartbeat failed: %s", e)
 
 
-def _is_memory(storage: Storage) -> bool:
-    return type(storage).__name__ == "InMemoryStorage"
-
-
 def _json_reward(reward: Any) -> Any:
     return list(reward) if isinstance(reward, tuple) else reward
 
 
-def _open(space: Any, algorithm: Algorithm, study: Study | None, storage: Any,
-          study_name: str | None, objectives: tuple[str, ...], where: Any,
-          load_if_exists: bool) -> Study:
-    if not isinstance(algorithm, Algorithm):
-        raise SymbolicValueError(
-            f"the search needs an sb.algorithms.Algorithm, got {type(algorithm).__name__}"
-        )
-    if study is not None:
-        return study
-    return Study.create(space, algorithm, storage=storage, study_name=study_name,
-                        objectives=objectives, where=where, load_if_exists=load_if_exists)
+# ---- driving a run ---------------------------------------------------------------------------
+def run_trials(run: Run, executor: Executor, task: Task, *, time_budget: float | None = None,
+               bar: Any = None) -> None:
+    """Hands the run's trials to ``executor`` until the search is over: the budget is reached,
+    the algorithm or the space is exhausted, or ``time_budget`` seconds have passed (no new
+    trial starts then; running ones finish). ``bar`` (a progress bar) is told of every trial
+    that ends."""
+    deadline = None if time_budget is None else time.monotonic() + time_budget
+    executor.start(task)
+    try:
+        exhausted = False
+        while True:
+            while not exhausted and executor.running < executor.capacity:
+                if deadline is not None and time.monotonic() >= deadline:
+                    exhausted = True
+                    break
+                feedback = run.next_feedback()
+                if feedback is None:
+                    exhausted = True
+                    break
+                executor.submit(feedback)
+            if not executor.running:
+                return
+            for feedback in executor.wait():
+                if bar is not None:
+                    bar.update(feedback)
+    finally:
+        executor.close()
 
 
-def sample(
-    space: Any,
-    algorithm: Algorithm,
-    num_trials: int | None = 100,
-    study: Study | None = None,
-    *,
-    storage: str | Storage | None = None,
-    study_name: str | None = None,
-    where: Callable[[Any], bool] | None = None,
-    objectives: tuple[str, ...] = ("max",),
-    early_stopping: Any = None,
-    load_if_exists: bool = False,
-    dead_trials: str = "retry",
-    heartbeat_timeout: float = 60.0,
-) -> Iterator[tuple[Any, Feedback]]:
-    """Yields ``(program, feedback)`` until the study has ``num_trials`` trials (None: until
-    the space or the algorithm is exhausted, or you stop iterating).
+def run_search(study: Study, objective: Callable[..., Any], algorithm: Algorithm,
+               num_trials: int | None, *, workers: int = 1, backend: str | Executor = "local",
+               early_stopping: Any = None, dead_trials: str = "retry",
+               heartbeat_timeout: float = 60.0, timeout: float | None = None,
+               time_budget: float | None = None,
+               catch: tuple[type[BaseException], ...] = (Exception,),
+               progress: bool = False) -> Study:
+    """Runs ``objective`` on trials of ``study`` (see :func:`symbo.tune`); returns the study."""
+    if time_budget is not None and not time_budget > 0:
+        raise SymbolicValueError(f"time_budget must be a number of seconds > 0, got {time_budget!r}")
+    executor = executor_for(backend, workers=workers, timeout=timeout)
+    run = Run(study, algorithm, num_trials, early_stopping, dead_trials, heartbeat_timeout)
+    assert study.spec is not None
+    task = Task(objective, study.space, study.spec, study.where, tuple(catch))
+    bar = _progress(progress, study, num_trials)
+    try:
+        run_trials(run, executor, task, time_budget=time_budget, bar=bar)
+    finally:
+        bar.close()
+        run.close()
+    return study
 
-    ``storage`` is a URL (``"sqlite:///study.db"``; default: in memory) and ``study_name``
-    names the study in it; ``load_if_exists=True`` continues a study of that name (several
-    processes may do so at once: each tells its algorithm what the others found, and together
-    they stop at ``num_trials``). ``where(marker)`` limits the search to some markers (the
-    others stay in the programs, for a nested search). ``objectives`` are ``"max"``/``"min"``.
-    ``early_stopping`` is a policy such as ``sb.algorithms.MedianStopping()``.
-    ``dead_trials`` says what happens to trials left running by a dead worker: run them again
-    (``"retry"``) or record them as failed (``"fail"``).
-    """
-    if num_trials is not None and num_trials < 0:
-        raise SymbolicValueError(f"num_trials must be >= 0, got {num_trials}")
-    study = _open(space, algorithm, study, storage, study_name, objectives, where, load_if_exists)
-    run = _Run(study, algorithm, num_trials, early_stopping, dead_trials, heartbeat_timeout)
+
+def sample_trials(run: Run) -> Iterator[tuple[Any, Feedback]]:
+    """Yields ``(program, feedback)`` for each trial of ``run`` until the search is over (see
+    :func:`symbo.sample`); a trial left without feedback is recorded as failed."""
     try:
         while True:
-            step = run.next_trial()
-            if step is None:
+            feedback = run.next_feedback()
+            if feedback is None:
                 return
-            program, trial = step
-            feedback = Feedback(run, trial)
             try:
-                yield program, feedback
+                yield feedback.program, feedback
             finally:
                 if not feedback.is_finished:
                     feedback.fail("no feedback was given for this trial (the loop moved on)")
     finally:
         run.close()
-
-
-def tune(
-    objective: Callable[..., Any],
-    space: Any,
-    algorithm: Algorithm,
-    num_trials: int | None = 100,
-    *,
-    storage: str | Storage | None = None,
-    study_name: str | None = None,
-    study: Study | None = None,
-    workers: int = 1,
-    backend: str = "local",
-    where: Callable[[Any], bool] | None = None,
-    objectives: tuple[str, ...] = ("max",),
-    early_stopping: Any = None,
-    load_if_exists: bool = False,
-    dead_trials: str = "retry",
-    heartbeat_timeout: float = 60.0,
-    timeout: float | None = None,
-    catch: tuple[type[BaseException], ...] = (Exception,),
-    progress: bool = False,
-) -> Study:
-    """Runs ``objective(program)`` (or ``objective(program, feedback)``) for each trial.
-
-    The objective returns the reward (a tuple with several objectives); returning None after
-    ``feedback.should_stop()`` said yes stops the trial early, and returning None after reports
-    completes it with the last reported value. Exceptions of the types in ``catch`` fail the
-    trial (recorded with the traceback) and the search goes on; others (and
-    KeyboardInterrupt) end it, with everything finished so far recorded. ``workers=N`` runs N
-    trials at once in processes (``backend="local"``) or as Ray tasks (``backend="ray"``);
-    ``timeout`` (seconds) fails a trial that runs longer (with workers). ``progress=True``
-    shows a progress bar with the best value so far. Returns the study; see :func:`sample`
-    for the other arguments.
-    """
-    if workers < 1:
-        raise SymbolicValueError(f"workers must be >= 1, got {workers}")
-    if backend not in ("local", "ray"):
-        raise SymbolicValueError(f"backend must be 'local' or 'ray', got {backend!r}")
-    if workers > 1 or backend == "ray" or timeout is not None:
-        from symbo.backends.parallel import run_parallel
-
-        study = _open(space, algorithm, study, storage, study_name, objectives, where,
-                      load_if_exists)
-        run = _Run(study, algorithm, num_trials, early_stopping, dead_trials, heartbeat_timeout)
-        try:
-            run_parallel(run, objective, workers=workers, backend=backend, timeout=timeout,
-                         progress=progress)
-        finally:
-            run.close()
-        return study
-    wants_feedback = takes_feedback(objective)
-    bar = _progress(progress, num_trials)
-    out: Study | None = study
-    try:
-        for program, feedback in sample(space, algorithm, num_trials, study, storage=storage,
-                                        study_name=study_name, where=where, objectives=objectives,
-                                        early_stopping=early_stopping,
-                                        load_if_exists=load_if_exists, dead_trials=dead_trials,
-                                        heartbeat_timeout=heartbeat_timeout):
-            out = feedback.study
-            try:
-                result = objective(program, feedback) if wants_feedback else objective(program)
-            except catch as e:
-                if not feedback.is_finished:
-                    feedback.fail(e)
-                bar.update(feedback)
-                continue
-            finish(feedback, result)
-            bar.update(feedback)
-    finally:
-        bar.close()
-    if out is None:  # no trial ran: open (or create) the study to return it
-        out = _open(space, algorithm, None, storage, study_name, objectives, where, True)
-    return out
-
-
-def finish(feedback: Feedback, result: Any) -> None:
-    """Completes a trial from an objective's return value (see :func:`tune`)."""
-    if feedback.is_finished:
-        return
-    if result is None and feedback.stop_advised:
-        feedback.stop()
-    elif result is None and feedback.trial.reports:
-        feedback.done(feedback.trial.reports[-1][1])
-    else:
-        feedback.done(result)
-
-
-def takes_feedback(fn: Callable[..., Any]) -> bool:
-    """Whether the objective wants the feedback: a second positional parameter without a
-    default, or a parameter named ``feedback``."""
-    try:
-        params = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):
-        return False
-    if any(p.name == "feedback" for p in params):
-        return True
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2 and positional[1].default is inspect.Parameter.empty
 
 
 class _NoBar:
@@ -476,9 +411,9 @@ class _NoBar:
         pass
 
 
-def _progress(enabled: bool, total: int | None) -> Any:
+def _progress(enabled: bool, study: Study, total: int | None) -> Any:
     if not enabled:
         return _NoBar()
     from symbo.backends.progress import ProgressBar
 
-    return ProgressBar(total)
+    return ProgressBar.for_study(study, total)

@@ -15,12 +15,15 @@ import io
 import json
 import math
 import os
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
 
 from symbo.algorithms.base import Algorithm, Reward, dominates
+from symbo.backends.loop import run_search
+from symbo.backends.rewards import check_reward  # noqa: F401 - re-exported
 from symbo.backends.storage import (
     Storage,
     StorageError,
@@ -155,10 +158,10 @@ class Study:
     def new_trial(self, dna: DNA, program: Any, worker: str, max_trials: int | None) -> Trial | None:
         """Records a running trial; None when the study already has ``max_trials`` trials."""
         # a memory storage keeps the program object itself; others store its JSON for export
-        in_memory = type(self.storage).__name__ == "InMemoryStorage"
         params = dna.to_params(self.spec) if self.spec is not None else {}
+        program_json = _try_json(program) if self.storage.shared else None
         number = self.storage.create_trial(self.info.id, dna_json=dna_to_json(dna), worker=worker,
-                                           program_json=None if in_memory else _try_json(program),
+                                           program_json=program_json,
                                            max_trials=max_trials, params=params)
         if number is None:
             return None
@@ -308,8 +311,6 @@ class Study:
     def dead_trials(self, heartbeat_timeout: float) -> list[Trial]:
         """Running trials whose worker is gone (same host: its process ended; elsewhere: no
         heartbeat for ``heartbeat_timeout`` seconds)."""
-        import time
-
         out = []
         for t in self.trials:
             if t.status != "running":
@@ -324,9 +325,8 @@ class Study:
                **kwargs: Any) -> Study:
         """Continues this study: keeps finished trials, re-runs (or fails, ``dead_trials=
         'fail'``) trials of dead workers, restores the algorithm, and runs until the study has
-        ``num_trials`` trials (default: the number asked for when it started)."""
-        from symbo.backends.loop import tune
-
+        ``num_trials`` trials (default: the number asked for when it started). The other
+        arguments are :func:`symbo.tune`'s."""
         if objective is None:
             raise SymbolicValueError("resume needs the objective (functions are not stored)")
         if self.space is None:
@@ -341,7 +341,7 @@ class Study:
                 "sb.load_study"
             )
         target = num_trials if num_trials is not None else self.info.metadata.get("num_trials")
-        return tune(objective, self.space, algorithm, num_trials=target, study=self, **kwargs)
+        return run_search(self, objective, algorithm, target, **kwargs)
 
     # ---- export ----------------------------------------------------------------------------
     def to_records(self) -> list[dict[str, Any]]:
@@ -466,26 +466,3 @@ def _cell(value: Any) -> str:
     if isinstance(value, float) and math.isfinite(value):
         return repr(value)
     return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
-
-
-def check_reward(value: Any, num_objectives: int) -> tuple[Reward | None, str | None]:
-    """Validates an objective's value: returns (reward, None) or (None, error message)."""
-    values = value if isinstance(value, (tuple, list)) else (value,)
-    if len(values) != num_objectives:
-        return None, (f"expected {num_objectives} objective value(s), got {len(values)}: "
-                      f"{value!r:.80}")
-    out = []
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            # numpy and torch scalars convert through float()
-            try:
-                if isinstance(v, bool) or not hasattr(v, "__float__"):
-                    raise TypeError
-                v = float(v)
-            except (TypeError, ValueError):
-                return None, f"the objective returned {type(v).__name__} {v!r:.60}; expected a number"
-        v = float(v)
-        if not math.isfinite(v):
-            return None, f"the objective returned {v}; rewards must be finite"
-        out.append(v)
-    return (tuple(out) if num_objectives > 1 else out[0]), None

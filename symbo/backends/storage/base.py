@@ -74,6 +74,9 @@ class Storage(abc.ABC):
     their URL names something shared (a file); every method is one transaction."""
 
     url: str
+    #: whether other processes can see this storage (a file): then running trials are kept
+    #: alive by heartbeats, and programs are stored as JSON for readers without the space
+    shared: bool = True
 
     # ---- studies -----------------------------------------------------------------------------
     @abc.abstractmethod

@@ -25,6 +25,8 @@ from symbo.backends.storage.base import (
 class InMemoryStorage(Storage):
     """Keeps everything in this process (thread-safe); gone when the process ends."""
 
+    shared = False
+
     def __init__(self, url: str = "memory:") -> None:
         self.url = url
         self._lock = threading.RLock()
