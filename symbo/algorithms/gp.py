@@ -44,7 +44,7 @@ import numpy as np
 
 from symbo.algorithms.base import Algorithm, AlgorithmError, Reward, make_rng, scalar
 from symbo.dsl import DNA, DNASpec
-from symbo.dsl.encoding import VectorEncoder, _Slot
+from symbo.dsl.encoding import Slot, VectorEncoder
 from symbo.dsl.materialize import random_dna
 from symbo.dsl.spec import Choice, IntDecision
 
@@ -276,7 +276,7 @@ class _Layout:
         self._walk(encoder.layout)
         self.ranges_arr = np.array(self.ranges, dtype=np.intp)
 
-    def _walk(self, slots: tuple[_Slot, ...]) -> None:
+    def _walk(self, slots: tuple[Slot, ...]) -> None:
         for slot in slots:
             if isinstance(slot.decision, Choice):
                 self.fill[slot.start: slot.start + slot.width] = 0.0
@@ -302,7 +302,7 @@ class _Layout:
                     np.ones(len(V), dtype=bool))
         return out
 
-    def _space(self, slots: tuple[_Slot, ...], V: np.ndarray, out: np.ndarray,
+    def _space(self, slots: tuple[Slot, ...], V: np.ndarray, out: np.ndarray,
                active: np.ndarray) -> None:
         k = 0
         while k < len(slots):
@@ -315,7 +315,7 @@ class _Layout:
                 self._slot(slots[k], V, out, active, None)
                 k += 1
 
-    def _many(self, d: Choice, group: tuple[_Slot, ...], V: np.ndarray, out: np.ndarray,
+    def _many(self, d: Choice, group: tuple[Slot, ...], V: np.ndarray, out: np.ndarray,
               active: np.ndarray) -> None:
         n = len(d.candidates)
         used = np.zeros((len(V), n), dtype=bool)
@@ -335,7 +335,7 @@ class _Layout:
             out[:, start: start + width * len(group)] = np.where(
                 active[:, None], block.reshape(len(V), -1), out[:, start: start + width * len(group)])
 
-    def _slot(self, slot: _Slot, V: np.ndarray, out: np.ndarray, active: np.ndarray,
+    def _slot(self, slot: Slot, V: np.ndarray, out: np.ndarray, active: np.ndarray,
               exclude: np.ndarray | None) -> np.ndarray:
         d = slot.decision
         s = slot.start

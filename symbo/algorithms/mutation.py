@@ -23,10 +23,7 @@ from __future__ import annotations
 import random
 
 from symbo.core import Object, field
-from symbo.dsl.dna import DNA
-from symbo.dsl.encoding import from_unit, to_unit
-from symbo.dsl.materialize import random_decision
-from symbo.dsl.spec import Choice, DecisionPoint, DNASpec, FloatDecision, IntDecision, Space
+from symbo.dsl import DNA, DecisionPoint, Decisions, DNASpec
 
 Path = tuple[int, ...]
 Seed = random.Random | int | None
@@ -100,40 +97,8 @@ class Uniform(Mutator, type_name="symbo.algorithms.Uniform"):
         if not sites:
             return DNA(None, dna.children, spec)
         path, d = sites[rng.randrange(len(sites))]
-        node = _get(dna, path)
-        if isinstance(d, Choice):
-            new = _mutate_one_of(d, node, rng) if d.num_choices == 1 else _mutate_many(d, node, rng)
-        elif isinstance(d, FloatDecision):
-            new = self._mutate_float(d, node.value, rng)  # type: ignore[arg-type]
-        else:
-            new = self._mutate_int(d, node.value, rng)  # type: ignore[arg-type]
+        new = d.mutate(_get(dna, path), rng, self)  # each kind of decision mutates itself
         return DNA(None, _replace(dna, path, new).children, spec)
-
-    def _mutate_float(self, d: FloatDecision, value: float, rng: random.Random) -> DNA:
-        for _ in range(20):
-            if rng.random() < self.reset_prob:
-                new = random_decision(d, rng).value
-            else:
-                u = to_unit(d, value) + rng.gauss(0.0, self.sigma)
-                new = from_unit(d, min(max(u, 0.0), 1.0))
-            if new != value:
-                return DNA(new)
-        return DNA(d.high if value != d.high else d.low)
-
-    def _mutate_int(self, d: IntDecision, value: int, rng: random.Random) -> DNA:
-        if rng.random() < self.reset_prob:
-            new = rng.randint(d.low, d.high - 1)
-            return DNA(new + 1 if new >= value else new)
-        if d.scale == "log":
-            u = to_unit(d, value) + rng.gauss(0.0, self.sigma)
-            new = int(from_unit(d, min(max(u, 0.0), 1.0)))
-            if new != value:
-                return DNA(new)
-            steps = [s for s in (-1, 1) if d.low <= value + s <= d.high]
-        else:
-            steps = [s for s in range(-self.int_step, self.int_step + 1)
-                     if s != 0 and d.low <= value + s <= d.high]
-        return DNA(value + steps[rng.randrange(len(steps))])
 
 
 class Crossover(Object, type_name="symbo.algorithms.Crossover"):
@@ -178,12 +143,12 @@ class UniformCrossover(Crossover, type_name="symbo.algorithms.UniformCrossover")
         rng = _as_rng(rng)
         return DNA(None, self._cross_space(spec.space, a, b, rng), spec)
 
-    def _cross_space(self, space: Space, a: DNA, b: DNA, rng: random.Random) -> tuple[DNA, ...]:
+    def _cross_space(self, space: Decisions, a: DNA, b: DNA, rng: random.Random) -> tuple[DNA, ...]:
         out = []
         for d, x, y in zip(space.decisions, a.children, b.children, strict=True):
-            if (self.deep and isinstance(d, Choice) and d.num_choices == 1 and x.value == y.value
-                    and d.candidates[x.value].space.decisions):  # type: ignore[index]
-                sub = d.candidates[x.value].space  # type: ignore[index]
+            if (self.deep and d.positions == 1 and x.value == y.value
+                    and d.branch(x.value).decisions):
+                sub = d.branch(x.value)
                 out.append(DNA(x.value, self._cross_space(sub, x, y, rng)))
             else:
                 out.append(y if rng.random() < self.prob else x)
@@ -191,27 +156,19 @@ class UniformCrossover(Crossover, type_name="symbo.algorithms.UniformCrossover")
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-def _active(space: Space, dna: DNA, path: Path, out: list[tuple[Path, DecisionPoint]]) -> None:
+def _active(space: Decisions, dna: DNA, path: Path, out: list[tuple[Path, DecisionPoint]]) -> None:
     """Lists (path in the DNA tree, decision) for every active decision that can change."""
     for k, (d, child) in enumerate(zip(space.decisions, dna.children, strict=True)):
         p = path + (k,)
-        if isinstance(d, Choice):
-            if _can_change(d):
-                out.append((p, d))
-            if d.num_choices == 1:
-                _active(d.candidates[child.value].space, child, p, out)  # type: ignore[index]
-            else:
-                for j, pick in enumerate(child.children):
-                    _active(d.candidates[pick.value].space, pick, p + (j,), out)  # type: ignore[index]
-        elif d.high > d.low:
+        if d.can_change:
             out.append((p, d))
-
-
-def _can_change(d: Choice) -> bool:
-    n, k = len(d.candidates), d.num_choices
-    if k == 1 or not d.distinct:
-        return n >= 2
-    return n > k or not d.sorted  # replace with an unused candidate, or swap two positions
+        if d.positions == 1:
+            if child.children:
+                _active(d.branch(child.value), child, p, out)
+        else:
+            for j, pick in enumerate(child.children):
+                if pick.children:
+                    _active(d.branch(pick.value), pick, p + (j,), out)
 
 
 def _get(dna: DNA, path: Path) -> DNA:
@@ -226,37 +183,3 @@ def _replace(dna: DNA, path: Path, new: DNA) -> DNA:
     children = list(dna.children)
     children[path[0]] = _replace(children[path[0]], path[1:], new)
     return DNA(dna.value, tuple(children))
-
-
-def _fresh(d: Choice, index: int, rng: random.Random) -> DNA:
-    """Candidate ``index`` of ``d`` with freshly sampled sub-decisions."""
-    return DNA(index, tuple(random_decision(s, rng) for s in d.candidates[index].space.decisions))
-
-
-def _other(n: int, exclude: set[int], rng: random.Random) -> int:
-    choices = [i for i in range(n) if i not in exclude]
-    return choices[rng.randrange(len(choices))]
-
-
-def _mutate_one_of(d: Choice, node: DNA, rng: random.Random) -> DNA:
-    return _fresh(d, _other(len(d.candidates), {node.value}, rng), rng)  # type: ignore[arg-type]
-
-
-def _mutate_many(d: Choice, node: DNA, rng: random.Random) -> DNA:
-    picks = list(node.children)
-    indices = [p.value for p in picks]
-    n, k = len(d.candidates), d.num_choices
-    if d.distinct:
-        can_replace, can_swap = n > k, not d.sorted
-        if can_replace and (not can_swap or rng.random() < 0.5):
-            j = rng.randrange(k)
-            picks[j] = _fresh(d, _other(n, set(indices), rng), rng)  # type: ignore[arg-type]
-        else:
-            a, b = rng.sample(range(k), 2)
-            picks[a], picks[b] = picks[b], picks[a]
-    else:
-        j = rng.randrange(k)
-        picks[j] = _fresh(d, _other(n, {indices[j]}, rng), rng)  # type: ignore[arg-type]
-    if d.sorted:
-        picks.sort(key=lambda p: p.value)  # type: ignore[arg-type,return-value]
-    return DNA(None, tuple(picks))

@@ -48,19 +48,20 @@ from symbo.dsl.materialize import (
     random_sample,
 )
 from symbo.dsl.parser import SpaceSyntaxError, load_space, parse, save_space
-from symbo.dsl.spec import (
+from symbo.dsl.points import (
     Candidate,
     Choice,
-    DNASpec,
+    DecisionPoint,
+    Decisions,
     FloatDecision,
     IntDecision,
-    Space,
-    dna_spec,
 )
+from symbo.dsl.spec import DNASpec, Space, dna_spec
 from symbo.dsl.trace import TracedProgram, TracedSpace, trace
 
 __all__ = [
-    "Candidate", "Choice", "DNA", "DNAError", "DNASpec", "FloatDecision", "FloatRange",
+    "Candidate", "Choice", "DNA", "DNAError", "DNASpec", "DecisionPoint", "Decisions",
+    "FloatDecision", "FloatRange",
     "IntDecision", "IntRange", "ManyOf", "Marker", "OneOf", "Permutate", "Space", "dna_spec",
     "float_range", "int_range", "is_deterministic", "iterate", "iterate_dna", "many_of",
     "materialize", "one_of", "permutate", "random_dna", "random_sample", "trace", "TracedSpace",

@@ -24,15 +24,16 @@ True
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from symbo.core import SymbolicValueError
-from symbo.dsl.spec import Choice, DecisionPoint, DNASpec, FloatDecision, IntDecision, Space
+
+if TYPE_CHECKING:
+    from symbo.dsl.points import DecisionPoint, Decisions
+    from symbo.dsl.spec import DNASpec
 
 Number = int | float
 
@@ -65,7 +66,7 @@ class DNA:
     def to_numbers(self) -> list[Number]:
         """The decisions in preorder: an index per choice, the value per range."""
         out: list[Number] = []
-        _numbers(self, out, top=True)
+        _numbers(self, out)
         return out
 
     @staticmethod
@@ -104,8 +105,10 @@ class DNA:
             raise DNAError("this DNA has no spec; pass spec= or use dna.use_spec(spec)")
         if value_type not in _VALUE_TYPES:
             raise DNAError(f"value_type must be 'value' or 'literal', got {value_type!r}")
+        if key_type not in ("name_or_id", "id"):
+            raise DNAError(f"key_type must be 'name_or_id' or 'id', got {key_type!r}")
         out: dict[str, Any] = {}
-        _to_dict(spec.space, self, (), out, key_type, _VALUE_TYPES[value_type])
+        _to_dict(spec.space, self, (), out, key_type == "id", _VALUE_TYPES[value_type])
         return out
 
     def to_params(self, spec: DNASpec | None = None) -> dict[str, Any]:
@@ -125,13 +128,13 @@ class DNA:
         if spec is None:
             raise DNAError("this DNA has no spec; pass spec= or use dna.use_spec(spec)")
         out: dict[str, Any] = {}
-        _to_dict(spec.space, self, (), out, "name_or_id", _param_of)
+        _to_dict(spec.space, self, (), out, False, None)
         return out
 
     @staticmethod
     def from_dict(spec: DNASpec, values: dict[str, Any]) -> DNA:
         """The inverse of :meth:`to_dict` (indices or numbers as values)."""
-        return _from_mapping(spec, values, lambda d, value, key: _index(d, value))
+        return _from_mapping(spec, values, lambda d, value, key: d.read(value))
 
     @staticmethod
     def from_params(spec: DNASpec, params: dict[str, Any]) -> DNA:
@@ -155,7 +158,8 @@ class DNA:
         """
         if not isinstance(params, dict):
             raise DNAError(f"params are a dict {{name: value}}, got {type(params).__name__}")
-        return _from_mapping(spec, params, _index_of_param, check_numbers=True)
+        return _from_mapping(spec, params, lambda d, value, key: d.from_param(value, key),
+                             "values")
 
 
 # ---- helpers: printing ---------------------------------------------------------------------
@@ -174,7 +178,7 @@ def _short(dna: DNA) -> str:
     return f"({_num(dna.value)}, [{inner}])"
 
 
-def _numbers(dna: DNA, out: list[Number], top: bool = False) -> None:
+def _numbers(dna: DNA, out: list[Number]) -> None:
     if dna.value is not None:
         out.append(dna.value)
     for c in dna.children:
@@ -183,42 +187,8 @@ def _numbers(dna: DNA, out: list[Number], top: bool = False) -> None:
 
 # List comprehensions, not generator expressions: a StopIteration from ``next(it)`` (too few
 # numbers) must reach ``from_numbers``, and a generator would turn it into a RuntimeError.
-def _space_from_numbers(space: Space, it: Any) -> DNA:
-    return DNA(None, tuple([_decision_from_numbers(d, it) for d in space.decisions]))
-
-
-def _decision_from_numbers(d: DecisionPoint, it: Any) -> DNA:
-    if isinstance(d, Choice):
-        if d.num_choices == 1:
-            return _choice_from_numbers(d, next(it), it)
-        picks = [_choice_from_numbers(d, next(it), it) for _ in range(d.num_choices)]
-        return DNA(None, tuple(picks))
-    return DNA(_plain(next(it)))
-
-
-def _choice_from_numbers(d: Choice, index: Any, it: Any) -> DNA:
-    i = _index(d, index)
-    return DNA(i, _space_from_numbers(d.candidates[i].space, it).children)
-
-
-def _plain(value: Any) -> Any:
-    """A numpy scalar (as algorithms produce) as the Python number it stands for."""
-    if type(value) in (bool, int, float) or value is None:
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return float(value)
-    return value
-
-
-def _index(d: Choice, index: Any) -> int:
-    index = _plain(index)
-    if isinstance(index, float) and index.is_integer():
-        index = int(index)
-    if type(index) is not int or not 0 <= index < len(d.candidates):
-        raise DNAError(f"{d.id}: expected a candidate index in [0, {len(d.candidates) - 1}], got {index!r}")
-    return index
+def _space_from_numbers(space: Decisions, it: Any) -> DNA:
+    return DNA(None, tuple([d.read_numbers(it) for d in space.decisions]))
 
 
 # ---- helpers: dicts --------------------------------------------------------------------------
@@ -234,53 +204,46 @@ def _actual_id(did: str, rewrites: Rewrites) -> str:
     return did
 
 
-def _under(d: Choice, did: str, index: int, pos: int, rewrites: Rewrites) -> Rewrites:
-    if d.num_choices == 1:
+def _under(d: DecisionPoint, did: str, value: Any, pos: int, rewrites: Rewrites) -> Rewrites:
+    if d.positions == 1:
         return rewrites
-    return rewrites + ((f"{did}[={index}]", f"{did}[{pos}][={index}]"),)
+    return rewrites + ((f"{did}[={value}]", f"{did}[{pos}][={value}]"),)
 
 
-def _key(d: DecisionPoint, did: str, key_type: str) -> str:
-    if key_type == "id":
-        return did
-    if key_type == "name_or_id":
-        return d.name if d.name is not None and did == d.id else did
-    raise DNAError(f"key_type must be 'name_or_id' or 'id', got {key_type!r}")
 
 
-def _to_dict(space: Space, dna: DNA, rewrites: Rewrites, out: dict, key_type: str,
-             value_of: ValueOf) -> None:
-    for d, child in zip(space.decisions, dna.children):
-        did = _actual_id(d.id, rewrites)
-        key = _key(d, did, key_type)
-        if isinstance(d, Choice):
-            picks = [child] if d.num_choices == 1 else list(child.children)
-            values = [value_of(d, p.value) for p in picks]  # type: ignore[arg-type]
-            out[key] = values[0] if d.num_choices == 1 else values
-            for pos, pick in enumerate(picks):
-                i: int = pick.value  # type: ignore[assignment]
-                _to_dict(d.candidates[i].space, DNA(None, pick.children),
-                         _under(d, did, i, pos, rewrites), out, key_type, value_of)
-        else:
-            out[key] = child.value
-
-
-ValueOf = Callable[[Choice, int], Any]
-IndexOf = Callable[[Choice, Any, str], int]
+ValueOf = Callable[["DecisionPoint", Any], Any]
+FromValue = Callable[["DecisionPoint", Any, str], Any]
 _VALUE_TYPES: dict[str, ValueOf] = {
-    "value": lambda d, i: i,
-    "literal": lambda d, i: d.candidates[i].literal,
+    "value": lambda d, v: v,
+    "literal": lambda d, v: d.literal(v),
 }
 
 
-def _param_of(d: Choice, i: int) -> Any:
-    return d.candidates[i].value
+def _to_dict(space: Decisions, dna: DNA, rewrites: Rewrites, out: dict, by_id: bool,
+             value_of: ValueOf | None) -> None:
+    """Fills ``out`` with ``{key: value_of(d, value)}`` (``value_of=None``: params)."""
+    for d, child in zip(space.decisions, dna.children):
+        did = _actual_id(d.id, rewrites) if rewrites else d.id
+        key = did if by_id or d.name is None or did != d.id else d.name
+        if d.positions == 1:
+            v = child.value
+            out[key] = d.param(v) if value_of is None else value_of(d, v)
+            if child.children:
+                _to_dict(d.branch(v), child, rewrites, out, by_id, value_of)
+            continue
+        picks = d.picks(child)
+        out[key] = [d.param(p.value) if value_of is None else value_of(d, p.value) for p in picks]
+        for pos, pick in enumerate(picks):
+            if pick.children:
+                _to_dict(d.branch(pick.value), pick, _under(d, did, pick.value, pos, rewrites),
+                         out, by_id, value_of)
 
 
-def _from_mapping(spec: DNASpec, values: dict[str, Any], index_of: IndexOf,
-                  check_numbers: bool = False) -> DNA:
+def _from_mapping(spec: DNASpec, values: dict[str, Any], from_value: FromValue,
+                  noun: str = "indices") -> DNA:
     used: set[str] = set()
-    dna = _space_from_dict(spec.space, values, used, (), index_of, check_numbers)
+    dna = _space_from_dict(spec.space, values, used, (), from_value, noun)
     unknown = set(values) - used
     if unknown:
         raise DNAError(f"unknown or inactive decision(s) {sorted(unknown)} for this space")
@@ -289,8 +252,8 @@ def _from_mapping(spec: DNASpec, values: dict[str, Any], index_of: IndexOf,
     return dna
 
 
-def _space_from_dict(space: Space, values: dict[str, Any], used: set[str], rewrites: Rewrites,
-                     index_of: IndexOf, check_numbers: bool) -> DNA:
+def _space_from_dict(space: Decisions, values: dict[str, Any], used: set[str], rewrites: Rewrites,
+                     from_value: FromValue, noun: str) -> DNA:
     children = []
     for d in space.decisions:
         did = _actual_id(d.id, rewrites)
@@ -298,64 +261,24 @@ def _space_from_dict(space: Space, values: dict[str, Any], used: set[str], rewri
         if not keys:
             raise DNAError(f"missing a value for decision {d.name or did!r}")
         used.update(keys)
-        value = values[keys[0]]
-        if isinstance(d, Choice):
-            noun = "values" if check_numbers else "indices"
-            if d.num_choices > 1 and not isinstance(value, (list, tuple)):
-                raise DNAError(f"{keys[0]}: expected a list of {d.num_choices} {noun}, got {value!r}")
-            items = [value] if d.num_choices == 1 else list(value)
-            if len(items) != d.num_choices:
-                raise DNAError(f"{keys[0]}: expected {d.num_choices} {noun}, got {value!r}")
-            picks = []
-            for pos, item in enumerate(items):
-                i = index_of(d, item, keys[0])
-                sub = _space_from_dict(d.candidates[i].space, values, used,
-                                       _under(d, did, i, pos, rewrites), index_of, check_numbers)
-                picks.append(DNA(i, sub.children))
-            children.append(picks[0] if d.num_choices == 1 else DNA(None, tuple(picks)))
+        key = keys[0]
+        value = values[key]
+        if d.positions == 1:
+            items = [value]
         else:
-            number = _plain(value)
-            if check_numbers:
-                number = _range_value(d, keys[0], number)
-            children.append(DNA(number))
+            if not isinstance(value, (list, tuple)):
+                raise DNAError(f"{key}: expected a list of {d.positions} {noun}, got {value!r}")
+            items = list(value)
+            if len(items) != d.positions:
+                raise DNAError(f"{key}: expected {d.positions} {noun}, got {value!r}")
+        picks = []
+        for pos, item in enumerate(items):
+            v = from_value(d, item, key)
+            sub = _space_from_dict(d.branch(v), values, used, _under(d, did, v, pos, rewrites),
+                                   from_value, noun)
+            picks.append(DNA(v, sub.children))
+        children.append(d.join(picks))
     return DNA(None, tuple(children))
-
-
-def _index_of_param(d: Choice, value: Any, key: str) -> int:
-    """The index of the candidate whose param value (or formatted text) is ``value``."""
-    value = _plain(value)
-    for i, c in enumerate(d.candidates):
-        if _same(c.value, value):
-            return i
-    if isinstance(value, float) and value.is_integer():  # 64.0 (e.g. read from a CSV) for 64
-        for i, c in enumerate(d.candidates):
-            if type(c.value) is int and c.value == value:
-                return i
-    shown = [c.value for c in d.candidates]
-    raise DNAError(f"{key}: {value!r} is not one of the candidates "
-                   f"{shown if len(shown) <= 10 else shown[:10] + ['...']}")
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equality of plain data that tells 1, 1.0 and True apart (and lists from tuples not)."""
-    if isinstance(a, list) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    return type(a) is type(_plain(b)) and a == b
-
-
-def _range_value(d: DecisionPoint, key: str, value: Any) -> Any:
-    if isinstance(d, IntDecision):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if type(value) is not int or not d.low <= value <= d.high:
-            raise DNAError(f"{key}: expected an int in [{d.low}, {d.high}], got {value!r}")
-    elif isinstance(d, FloatDecision):
-        if type(value) not in (int, float) or math.isnan(value) or not d.low <= value <= d.high:
-            raise DNAError(f"{key}: expected a float in [{d.low}, {d.high}], got {value!r}")
-        value = float(value)
-    return value
 
 
 # ---- validation ----------------------------------------------------------------------------
@@ -363,41 +286,6 @@ def validate(spec: DNASpec, dna: DNA) -> None:
     """Raises DNAError naming the decision when ``dna`` does not fit ``spec``."""
     if not isinstance(dna, DNA):
         raise DNAError(f"expected a DNA, got {type(dna).__name__}")
-    _validate_space(spec.space, dna.children, None, 0)
+    from symbo.dsl.points import validate_decisions
 
-
-def _validate_space(space: Space, children: tuple[DNA, ...], parent: Choice | None,
-                    index: int) -> None:
-    if len(children) != len(space.decisions):
-        where = parent.candidate_ids(index) if parent is not None else "DNA"
-        raise DNAError(f"{where}: expected {len(space.decisions)} decisions, got {len(children)}")
-    for d, child in zip(space.decisions, children):
-        _validate_decision(d, child)
-
-
-def _validate_decision(d: DecisionPoint, dna: DNA) -> None:
-    if isinstance(d, Choice):
-        picks = [dna] if d.num_choices == 1 else list(dna.children)
-        if d.num_choices > 1 and (dna.value is not None or len(picks) != d.num_choices):
-            raise DNAError(f"{d.id}: expected {d.num_choices} choices, got {_short(dna)}")
-        indices = []
-        for pick in picks:
-            i = _index(d, pick.value)
-            indices.append(i)
-            _validate_space(d.candidates[i].space, pick.children, d, i)
-        if d.num_choices > 1:
-            if d.distinct and len(set(indices)) != len(indices):
-                raise DNAError(f"{d.id}: choices must be distinct, got {indices}")
-            if d.sorted and indices != sorted(indices):
-                raise DNAError(f"{d.id}: choices must be sorted, got {indices}")
-        return
-    v = dna.value
-    if dna.children:
-        raise DNAError(f"{d.id}: a range decision has no children")
-    if isinstance(d, FloatDecision):
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or not (d.low <= v <= d.high) \
-                or math.isnan(v):
-            raise DNAError(f"{d.id}: expected a float in [{d.low}, {d.high}], got {v!r}")
-    elif isinstance(d, IntDecision):
-        if type(v) is not int or not d.low <= v <= d.high:
-            raise DNAError(f"{d.id}: expected an int in [{d.low}, {d.high}], got {v!r}")
+    validate_decisions(spec.space, dna.children, "DNA")

@@ -25,60 +25,63 @@ import numpy as np
 
 from symbo.core import SymbolicValueError
 from symbo.dsl.dna import DNA, DNAError
-from symbo.dsl.spec import Choice, DecisionPoint, DNASpec, FloatDecision, IntDecision, Space
+from symbo.dsl.points import DecisionPoint, Decisions
+from symbo.dsl.spec import DNASpec
 
 
 @attrs.frozen(slots=True)
-class _Slot:
-    """Where one decision point (at one many_of position) lives in the vector."""
+class Slot:
+    """Where one decision point (at one many_of position) lives in the vector: ``width``
+    slots from ``start``, and per candidate (branch) the slots of its decisions."""
 
     decision: DecisionPoint
     start: int
     width: int
-    candidates: tuple[tuple[_Slot, ...], ...] = ()  # per candidate: the slots of its space
+    candidates: tuple[tuple[Slot, ...], ...] = ()  # per branch: the slots of its decisions
 
 
 class VectorEncoder:
-    """Encodes DNA of one spec as float vectors of fixed length ``size``, and back."""
+    """Encodes DNA of one spec as float vectors of fixed length ``size``, and back.
+
+    ``layout`` holds the :class:`Slot` of each top-level decision position, and ``names`` a
+    readable label per vector entry. Each decision point writes and reads its own slots
+    (``width``, ``encode``, ``decode``); the encoder walks the tree.
+    """
 
     def __init__(self, spec: DNASpec, *, onehot: bool = True, fill: float = math.nan) -> None:
         self.spec = spec
         self.onehot = onehot
         self.fill = fill
         self._next = 0
-        self.layout: tuple[_Slot, ...] = self._lay_space(spec.space)
+        self.layout: tuple[Slot, ...] = self._lay_space(spec.space)
         self.size: int = self._next
         self.names: list[str] = [""] * self.size
         self._name(self.layout, "")
 
     # ---- layout --------------------------------------------------------------------------
-    def _lay_space(self, space: Space) -> tuple[_Slot, ...]:
-        slots: list[_Slot] = []
+    def _lay_space(self, space: Decisions) -> tuple[Slot, ...]:
+        slots: list[Slot] = []
         for d in space.decisions:
-            positions = d.num_choices if isinstance(d, Choice) else 1
-            for _ in range(positions):
+            for _ in range(d.positions):
                 slots.append(self._lay(d))
         return tuple(slots)
 
-    def _lay(self, d: DecisionPoint) -> _Slot:
+    def _lay(self, d: DecisionPoint) -> Slot:
         start = self._next
-        if isinstance(d, Choice):
-            width = len(d.candidates) if self.onehot else 1
-            self._next += width
-            subs = tuple(self._lay_space(c.space) for c in d.candidates)
-            return _Slot(d, start, width, subs)
-        self._next += 1
-        return _Slot(d, start, 1)
+        width = d.width(self.onehot)
+        self._next += width
+        subs = tuple(self._lay_space(b) for b in d.branches())
+        return Slot(d, start, width, subs)
 
-    def _name(self, slots: tuple[_Slot, ...], prefix: str) -> None:
+    def _name(self, slots: tuple[Slot, ...], prefix: str) -> None:
         counts: dict[str, int] = {}
         for slot in slots:
             d = slot.decision
             base = d.name or d.id
             pos = counts.get(d.id, 0)
             counts[d.id] = pos + 1
-            label = base if not (isinstance(d, Choice) and d.num_choices > 1) else f"{base}[{pos}]"
-            if isinstance(d, Choice):
+            label = base if d.positions == 1 else f"{base}[{pos}]"
+            if slot.candidates:  # a choice: one-hot entries, then each candidate's slots
                 for i, sub in enumerate(slot.candidates):
                     if self.onehot:
                         self.names[slot.start + i] = f"{label}=={i}"
@@ -86,7 +89,8 @@ class VectorEncoder:
                 if not self.onehot:
                     self.names[slot.start] = label
             else:
-                self.names[slot.start] = label
+                for j in range(slot.width):
+                    self.names[slot.start + j] = label if slot.width == 1 else f"{label}[{j}]"
 
     # ---- encode --------------------------------------------------------------------------
     def encode(self, dna: DNA) -> np.ndarray:
@@ -95,32 +99,23 @@ class VectorEncoder:
         self._enc_space(self.layout, dna.children, out)
         return out
 
-    def _enc_space(self, slots: tuple[_Slot, ...], children: tuple[DNA, ...], out: np.ndarray) -> None:
+    def _enc_space(self, slots: tuple[Slot, ...], children: tuple[DNA, ...], out: np.ndarray) -> None:
         k = 0
         for child in children:
+            if k >= len(slots):
+                raise DNAError(f"the DNA does not fit the encoder's spec ({k} of {len(slots)} slots)")
             d = slots[k].decision
-            if isinstance(d, Choice) and d.num_choices > 1:
-                picks = child.children
-            else:
-                picks = (child,)
+            picks = child.children if d.positions > 1 else (child,)
             for pick in picks:
                 self._enc(slots[k], pick, out)
                 k += 1
         if k != len(slots):
             raise DNAError(f"the DNA does not fit the encoder's spec ({k} of {len(slots)} slots)")
 
-    def _enc(self, slot: _Slot, dna: DNA, out: np.ndarray) -> None:
-        d = slot.decision
-        if isinstance(d, Choice):
-            i = dna.value
-            if self.onehot:
-                out[slot.start: slot.start + slot.width] = 0.0
-                out[slot.start + i] = 1.0  # type: ignore[operator]
-            else:
-                out[slot.start] = float(i)  # type: ignore[arg-type]
-            self._enc_space(slot.candidates[i], dna.children, out)  # type: ignore[index]
-        else:
-            out[slot.start] = to_unit(d, dna.value)  # type: ignore[arg-type]
+    def _enc(self, slot: Slot, dna: DNA, out: np.ndarray) -> None:
+        slot.decision.encode(dna.value, out, slot.start, self.onehot)
+        if slot.candidates:
+            self._enc_space(slot.candidates[dna.value], dna.children, out)  # type: ignore[index]
 
     # ---- decode --------------------------------------------------------------------------
     def decode(self, vector: Any) -> DNA:
@@ -130,66 +125,43 @@ class VectorEncoder:
             raise SymbolicValueError(f"expected a vector of length {self.size}, got shape {v.shape}")
         return DNA(None, self._dec_space(self.layout, v), self.spec)
 
-    def _dec_space(self, slots: tuple[_Slot, ...], v: np.ndarray) -> tuple[DNA, ...]:
+    def _dec_space(self, slots: tuple[Slot, ...], v: np.ndarray) -> tuple[DNA, ...]:
         children: list[DNA] = []
         k = 0
         while k < len(slots):
             d = slots[k].decision
-            if isinstance(d, Choice) and d.num_choices > 1:
-                group = slots[k: k + d.num_choices]
-                k += d.num_choices
+            if d.positions > 1:
+                group = slots[k: k + d.positions]
+                k += d.positions
                 children.append(self._dec_many(d, group, v))
             else:
                 children.append(self._dec(slots[k], v, None))
                 k += 1
         return tuple(children)
 
-    def _dec_many(self, d: Choice, group: tuple[_Slot, ...], v: np.ndarray) -> DNA:
-        used: set[int] = set()
+    def _dec_many(self, d: DecisionPoint, group: tuple[Slot, ...], v: np.ndarray) -> DNA:
+        used: set[Any] = set()
         picks = []
         for slot in group:
             pick = self._dec(slot, v, used if d.distinct else None)
-            used.add(pick.value)  # type: ignore[arg-type]
+            used.add(pick.value)
             picks.append(pick)
         if d.sorted:
             picks.sort(key=lambda p: p.value)  # type: ignore[arg-type,return-value]
         return DNA(None, tuple(picks))
 
-    def _dec(self, slot: _Slot, v: np.ndarray, exclude: set[int] | None) -> DNA:
-        d = slot.decision
-        if isinstance(d, Choice):
-            n = len(d.candidates)
-            if self.onehot:
-                scores = np.nan_to_num(v[slot.start: slot.start + n].copy(), nan=-np.inf)
-            else:
-                x = v[slot.start]
-                target = 0.0 if math.isnan(x) else min(max(x, 0.0), n - 1.0)
-                scores = -np.abs(np.arange(n) - target)
-            if exclude:
-                scores[list(exclude)] = -np.inf
-            i = int(np.argmax(scores))
-            if exclude and i in exclude:  # all scores -inf: first free candidate
-                i = next(j for j in range(n) if j not in exclude)
-            return DNA(i, self._dec_space(slot.candidates[i], v))
-        return DNA(from_unit(d, float(v[slot.start])))
+    def _dec(self, slot: Slot, v: np.ndarray, exclude: set[Any] | None) -> DNA:
+        value = slot.decision.decode(v, slot.start, self.onehot, exclude)
+        if slot.candidates:
+            return DNA(value, self._dec_space(slot.candidates[value], v))
+        return DNA(value)
 
 
-def to_unit(d: FloatDecision | IntDecision, value: float) -> float:
+def to_unit(d: Any, value: float) -> float:
     """A range decision's value mapped to ``[0, 1]`` (log ranges in log space)."""
-    low, high = float(d.low), float(d.high)
-    if d.scale == "log":
-        return (math.log(value) - math.log(low)) / (math.log(high) - math.log(low))
-    return (value - low) / (high - low)
+    return d.to_unit(value)
 
 
-def from_unit(d: FloatDecision | IntDecision, u: float) -> float | int:
+def from_unit(d: Any, u: float) -> float | int:
     """The inverse of :func:`to_unit` (``nan`` maps to the middle; ints are rounded)."""
-    u = 0.5 if math.isnan(u) else min(max(u, 0.0), 1.0)
-    low, high = float(d.low), float(d.high)
-    if d.scale == "log":
-        value = math.exp(math.log(low) + u * (math.log(high) - math.log(low)))
-    else:
-        value = low + u * (high - low)
-    if isinstance(d, IntDecision):
-        return min(max(int(round(value)), d.low), d.high)
-    return min(max(value, d.low), d.high)
+    return d.from_unit(u)

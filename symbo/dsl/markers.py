@@ -19,8 +19,8 @@ symbo.core.errors.SymbolicTypeError: filters: expected int, got str 'wide'
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Literal
 
 from symbo.core import DeferredValue, FieldUpdate, KeyPath, Object, SymbolicValueError
 from symbo.core.formatting import format as sym_format
@@ -32,12 +32,70 @@ from symbo.core.validation import (
     TupleCheck,
     UnionCheck,
 )
+from symbo.dsl.dna import DNA
+from symbo.dsl.points import (
+    Candidate,
+    Choice,
+    DecisionPoint,
+    Decisions,
+    FloatDecision,
+    IntDecision,
+    param_value,
+)
 
 
 class Marker(Object, DeferredValue):
-    """Base of all markers. ``name`` (optional) identifies the decision in DNA dicts."""
+    """Base of all markers: a value decided later, by a search. ``name`` (optional) names the
+    decision; markers with one name and equal definitions are one decision.
+
+    **The marker protocol.** A marker class owns its behaviour, so a new kind of marker is one
+    class (plus, when its decisions are of a new kind, a
+    :class:`~symbo.dsl.points.DecisionPoint` subclass that owns their sampling, encoding and
+    mutation):
+
+    * ``function_name``, ``positional`` (class attributes): the function the text language
+      reads and prints it as (``one_of``), and its positional arguments, in order. Defining
+      the class registers the function name with the parser.
+    * :meth:`branches`: the values inside it that may hold markers of their own (a choice's
+      candidates); their markers become sub-decisions, decided once per position.
+    * :attr:`positions`: how many picks its DNA holds (a many_of's ``k``; else 1).
+    * :meth:`decision_point`: the decision point algorithms see.
+    * :meth:`decode`: the value it stands for in a program, given its DNA.
+    * :meth:`default`: the value it takes while ``sb.trace`` runs a function once.
+    * ``sym_check_against(check)``: whether every value it may become fits a typed field.
+
+    >>> import symbo as sb
+    >>> class Coin(sb.Marker, type_name="examples.coin"):
+    ...     '''Heads or tails, as a bool.'''
+    ...     function_name = "coin"
+    ...     positional = ()
+    ...     def decision_point(self, id, location, branches, occurrences):
+    ...         return sb.Choice(id, location, self.name, candidates=(
+    ...             sb.Candidate("False", sb.Decisions(), False),
+    ...             sb.Candidate("True", sb.Decisions(), True)), occurrences=occurrences)
+    ...     def decode(self, dna, branch):
+    ...         return bool(dna.value)
+    ...     def default(self, default_of):
+    ...         return False
+    ...     def sym_check_against(self, check):
+    ...         check(True)
+    >>> space = sb.Dict(flip=Coin(name="flip"))
+    >>> [sb.materialize(space, dna).flip for dna in sb.iterate_dna(sb.dna_spec(space))]
+    [False, True]
+    >>> sb.parse("{'flip': coin(name='flip')}")
+    Dict({'flip': coin(name='flip')})
+    """
 
     name: str | None = None
+
+    function_name: ClassVar[str] = ""
+    positional: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        fname = cls.__dict__.get("function_name")
+        if fname:
+            MARKER_CLASSES[fname] = cls
 
     def _on_change(self, updates: dict[KeyPath, FieldUpdate]) -> None:
         """An edit of this marker (its candidates, its bounds) must still fit where it stands."""
@@ -45,30 +103,50 @@ class Marker(Object, DeferredValue):
         if parent is not None:
             parent._sym_check(self.sym_path.key, self)  # raises naming the path
 
+    # ---- the protocol ----------------------------------------------------------------------
+    def branches(self) -> Sequence[Any]:
+        """The values whose markers are sub-decisions of this one (none by default)."""
+        return ()
+
+    @property
+    def positions(self) -> int:
+        """How many picks this marker's DNA holds (its branches are decided once per pick)."""
+        return 1
+
+    def decision_point(self, id: str, location: KeyPath, branches: tuple[Decisions, ...],  # noqa: A002
+                       occurrences: tuple[str, ...]) -> DecisionPoint:
+        """The decision point of this marker. ``branches`` are the decisions found in each of
+        :meth:`branches`; ``occurrences`` the ids of every marker it decides (shared names)."""
+        raise NotImplementedError
+
+    def decode(self, dna: DNA, branch: Callable[[int, DNA], Any]) -> Any:
+        """The value this marker stands for, given its DNA; ``branch(i, pick)`` materializes
+        ``branches()[i]`` with the sub-decisions of ``pick``."""
+        raise NotImplementedError
+
+    def default(self, default_of: Callable[[Any], Any]) -> Any:
+        """The value this marker takes while ``sb.trace`` runs a function once (before any
+        search); ``default_of(value)`` gives a branch's default (nested markers decided)."""
+        raise NotImplementedError
+
+    # ---- text form ------------------------------------------------------------------------
     def sym_format(self, fmt: Callable[[Any], str]) -> str:
         """The text-language form, e.g. ``one_of([16, 32], name='width')``."""
-        args = [fmt(v) for v in self._positional()]
+        args = [fmt(getattr(self, n)) for n in self.positional]
         schema = type(self).sym_schema().by_name
         items = [(k, v) for k, v in self.sym_items() if k != "name"] + [("name", self.name)]
         for key, value in items:
-            if key in self._positional_names() or value == schema[key].default:
+            if key in self.positional or value == schema[key].default:
                 continue
             args.append(f"{key}={fmt(value)}")
-        return f"{self._function_name()}({', '.join(args)})"
-
-    @classmethod
-    def _function_name(cls) -> str:
-        raise NotImplementedError
-
-    @classmethod
-    def _positional_names(cls) -> tuple[str, ...]:
-        raise NotImplementedError
-
-    def _positional(self) -> list[Any]:
-        return [getattr(self, n) for n in self._positional_names()]
+        return f"{self.function_name}({', '.join(args)})"
 
     def __str__(self) -> str:
         return sym_format(self)
+
+
+MARKER_CLASSES: dict[str, type[Marker]] = {}
+"""The marker classes by the function name the text language knows them by."""
 
 
 class _Choice(Marker):
@@ -78,15 +156,40 @@ class _Choice(Marker):
 
     def _on_bound(self) -> None:
         if len(self.candidates) == 0:
-            raise SymbolicValueError(f"{self._function_name()}: candidates must not be empty")
+            raise SymbolicValueError(f"{self.function_name}: candidates must not be empty")
 
     @property
     def num_choices(self) -> int:
         raise NotImplementedError
 
+    @property
+    def positions(self) -> int:
+        return self.num_choices
+
+    def branches(self) -> Sequence[Any]:
+        return self.candidates
+
+    def decision_point(self, id: str, location: KeyPath, branches: tuple[Decisions, ...],  # noqa: A002
+                       occurrences: tuple[str, ...]) -> DecisionPoint:
+        candidates = tuple(Candidate(sym_format(c, compact=True), branches[i], param_value(c))
+                           for i, c in enumerate(list.__iter__(self.candidates)))
+        return Choice(id, location, self.name, candidates, self.num_choices,
+                      self.distinct, self.sorted, occurrences=occurrences)  # type: ignore[attr-defined]
+
+    def decode(self, dna: DNA, branch: Callable[[int, DNA], Any]) -> Any:
+        """A list of the picked candidates (materialized)."""
+        # A many_of/permutate of one choice has a one_of's DNA (as its decision point says).
+        picks = [dna] if self.num_choices == 1 else dna.children
+        return [branch(pick.value, pick) for pick in picks]  # type: ignore[arg-type]
+
 
 class OneOf(_Choice, type_name="symbo.one_of"):
     """Chooses one of ``candidates`` (which may hold markers: a conditional space)."""
+
+    function_name = "one_of"
+    positional = ("candidates",)
+    distinct = True
+    sorted = False
 
     @property
     def num_choices(self) -> int:
@@ -96,17 +199,20 @@ class OneOf(_Choice, type_name="symbo.one_of"):
         for candidate in self.candidates:
             check(candidate)
 
-    @classmethod
-    def _function_name(cls) -> str:
-        return "one_of"
+    def decode(self, dna: DNA, branch: Callable[[int, DNA], Any]) -> Any:
+        """The picked candidate (materialized)."""
+        return branch(dna.value, dna)  # type: ignore[arg-type]
 
-    @classmethod
-    def _positional_names(cls) -> tuple[str, ...]:
-        return ("candidates",)
+    def default(self, default_of: Callable[[Any], Any]) -> Any:
+        """The first candidate."""
+        return default_of(self.candidates[0])
 
 
 class ManyOf(_Choice, type_name="symbo.many_of"):
     """Chooses ``k`` of ``candidates`` as a list (distinct and/or sorted by index if asked)."""
+
+    function_name = "many_of"
+    positional = ("k", "candidates")
 
     k: int = 1
     distinct: bool = True
@@ -129,17 +235,19 @@ class ManyOf(_Choice, type_name="symbo.many_of"):
     def sym_check_against(self, check: Check) -> None:
         _check_list_of(check, list(self.candidates))
 
-    @classmethod
-    def _function_name(cls) -> str:
-        return "many_of"
-
-    @classmethod
-    def _positional_names(cls) -> tuple[str, ...]:
-        return ("k", "candidates")
+    def default(self, default_of: Callable[[Any], Any]) -> Any:
+        """The first ``k`` candidates (cycling when repeats are allowed and k is larger)."""
+        candidates = list(self.candidates)
+        return [default_of(candidates[i % len(candidates)]) for i in range(self.k)]
 
 
 class Permutate(_Choice, type_name="symbo.permutate"):
     """A permutation of all ``candidates`` (a list of the same length)."""
+
+    function_name = "permutate"
+    positional = ("candidates",)
+    distinct = True
+    sorted = False
 
     @property
     def num_choices(self) -> int:
@@ -148,17 +256,16 @@ class Permutate(_Choice, type_name="symbo.permutate"):
     def sym_check_against(self, check: Check) -> None:
         _check_list_of(check, list(self.candidates))
 
-    @classmethod
-    def _function_name(cls) -> str:
-        return "permutate"
-
-    @classmethod
-    def _positional_names(cls) -> tuple[str, ...]:
-        return ("candidates",)
+    def default(self, default_of: Callable[[Any], Any]) -> Any:
+        """The candidates in their order."""
+        return [default_of(c) for c in self.candidates]
 
 
 class FloatRange(Marker, type_name="symbo.float_range"):
     """A float in ``[low, high]``; ``scale='log'`` samples the exponent uniformly."""
+
+    function_name = "float_range"
+    positional = ("low", "high")
 
     low: float = 0.0
     high: float = 1.0
@@ -176,17 +283,26 @@ class FloatRange(Marker, type_name="symbo.float_range"):
         check(self.low)
         check(self.high)
 
-    @classmethod
-    def _function_name(cls) -> str:
-        return "float_range"
+    def decision_point(self, id: str, location: KeyPath, branches: tuple[Decisions, ...],  # noqa: A002
+                       occurrences: tuple[str, ...]) -> DecisionPoint:
+        return FloatDecision(id, location, self.name, self.low, self.high, self.scale,
+                             occurrences=occurrences)
 
-    @classmethod
-    def _positional_names(cls) -> tuple[str, ...]:
-        return ("low", "high")
+    def decode(self, dna: DNA, branch: Callable[[int, DNA], Any]) -> Any:
+        return dna.value
+
+    def default(self, default_of: Callable[[Any], Any]) -> float:
+        """The middle of the range (the geometric middle on a log scale)."""
+        if self.scale == "log":
+            return math.sqrt(self.low * self.high)
+        return (self.low + self.high) / 2
 
 
 class IntRange(Marker, type_name="symbo.int_range"):
     """An int in ``[low, high]`` (both included); ``scale='log'`` for widths and sizes."""
+
+    function_name = "int_range"
+    positional = ("low", "high")
 
     low: int = 0
     high: int = 1
@@ -202,13 +318,17 @@ class IntRange(Marker, type_name="symbo.int_range"):
         check(self.low)
         check(self.high)
 
-    @classmethod
-    def _function_name(cls) -> str:
-        return "int_range"
+    def decision_point(self, id: str, location: KeyPath, branches: tuple[Decisions, ...],  # noqa: A002
+                       occurrences: tuple[str, ...]) -> DecisionPoint:
+        return IntDecision(id, location, self.name, self.low, self.high, self.scale,
+                           occurrences=occurrences)
 
-    @classmethod
-    def _positional_names(cls) -> tuple[str, ...]:
-        return ("low", "high")
+    def decode(self, dna: DNA, branch: Callable[[int, DNA], Any]) -> Any:
+        return dna.value
+
+    def default(self, default_of: Callable[[Any], Any]) -> int:
+        """The middle of the range (rounded down)."""
+        return (self.low + self.high) // 2
 
 
 def _check_list_of(check: Check, candidates: list[Any]) -> None:

@@ -11,25 +11,16 @@ Dict({'act': 'gelu', 'width': 32})
 from __future__ import annotations
 
 import itertools
-import math
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from symbo.core import List, Symbolic, SymbolicValueError, clone
 from symbo.core.traversal import TraverseAction, traverse
 from symbo.dsl.dna import DNA, DNAError, validate
-from symbo.dsl.markers import FloatRange, IntRange, Marker, OneOf
-from symbo.dsl.spec import (
-    Choice,
-    DecisionPoint,
-    DNASpec,
-    FloatDecision,
-    IntDecision,
-    Space,
-    Where,
-    dna_spec,
-)
+from symbo.dsl.markers import Marker
+from symbo.dsl.points import DecisionPoint, Decisions
+from symbo.dsl.spec import DNASpec, Where, dna_spec
 
 
 def is_deterministic(value: Any) -> bool:
@@ -59,9 +50,10 @@ def materialize(space: Any, dna: DNA, *, spec: DNASpec | None = None, check: boo
                 where: Where | None = None) -> Any:
     """The program at point ``dna`` of ``space``: a copy with every marker decided.
 
-    The space is left untouched. ``check=False`` skips validating the DNA against the spec
-    (algorithms that produce valid DNA by construction use it in tight loops). With ``where``
-    (as given to ``dna_spec``) only the selected markers are decided; the others are kept.
+    The space is left untouched. Markers with one name are one decision: every one of them gets
+    its value. ``check=False`` skips validating the DNA against the spec (algorithms that
+    produce valid DNA by construction use it in tight loops). With ``where`` (as given to
+    ``dna_spec``) only the selected markers are decided; the others are kept.
     """
     from symbo.dsl.trace import TracedSpace
 
@@ -69,53 +61,90 @@ def materialize(space: Any, dna: DNA, *, spec: DNASpec | None = None, check: boo
         return space.materialize(dna, where=where)
     if not isinstance(dna, DNA):
         raise DNAError(f"materialize needs a DNA, got {type(dna).__name__}")
+    # Not ``dna.spec``: a DNA may come from another space, and is checked against this one.
+    spec = spec or dna_spec(space, where=where)
     if check:
-        # Not ``dna.spec``: a DNA may come from another space, and is checked against this one.
-        validate(spec or dna_spec(space, where=where), dna)
-    return _space(space, dna, where)
+        validate(spec, dna)
+    return _Materializer(where).space(space, spec.space, dna)
 
 
-def _space(value: Any, dna: DNA, where: Where | None = None) -> Any:
-    """Materializes ``value`` whose decisions are ``dna.children``, in preorder."""
-    children = dna.children
-    if isinstance(value, Marker) and (where is None or where(value)):
-        if len(children) != 1:
-            raise DNAError(f"expected 1 decision for a single marker, got {len(children)}")
-        decided = _decide(value, children[0], where)
-        return List(decided) if type(decided) is list else decided
-    if not isinstance(value, Symbolic):
-        if children:
-            raise DNAError(f"{len(children)} decisions left over for a value without markers")
-        return value
-    it = iter(children)
+class _Materializer:
+    """Decides the markers of a space, each from its decision's DNA: unnamed markers in
+    preorder from the decisions of their decision list, named ones by name."""
 
-    def replace(node: Any) -> Any:
-        if isinstance(node, Marker) and (where is None or where(node)):
-            try:
-                decided = _decide(node, next(it), where)
-            except StopIteration:
-                raise DNAError("the DNA has fewer decisions than the space has markers") from None
-            # The marker's parent checks and converts the value as it would a value given
-            # directly (an int in a float field becomes a float, a many_of's list an sb.List).
-            parent = node._sym_parent
-            return decided if parent is None else parent._sym_check(node._sym_key, decided)
-        return node
+    __slots__ = ("where", "named")
 
-    out = clone(value, replace=replace)
-    if next(it, None) is not None:
-        raise DNAError("the DNA has more decisions than the space has markers")
-    return out
+    def __init__(self, where: Where | None) -> None:
+        self.where = where
+        self.named: dict[str, tuple[DecisionPoint, DNA]] = {}
+
+    def space(self, value: Any, decisions: Decisions, dna: DNA) -> Any:
+        """Materializes ``value``, whose decisions are ``decisions`` with DNA ``dna.children``."""
+        if not isinstance(value, Symbolic) and not dna.children:  # most candidates: 64, "relu"
+            return value
+        where = self.where
+        if len(dna.children) != len(decisions.decisions):
+            more = "more" if len(dna.children) > len(decisions.decisions) else "fewer"
+            raise DNAError(f"the DNA has {more} decisions ({len(dna.children)}) than the space "
+                           f"has ({len(decisions.decisions)})")
+        if decisions.has_names:
+            positional = []
+            for d, child in zip(decisions.decisions, dna.children):
+                if d.name is None:
+                    positional.append((d, child))
+                else:
+                    self.named[d.name] = (d, child)
+            it: Iterator[tuple[DecisionPoint, DNA]] = iter(positional)
+        else:
+            positional = decisions.decisions  # type: ignore[assignment]
+            it = zip(decisions.decisions, dna.children)
+        if isinstance(value, Marker) and (where is None or where(value)):
+            decided = self._decide(value, it)
+            return List(decided) if type(decided) is list else decided
+        if not isinstance(value, Symbolic):
+            if positional:
+                raise DNAError(f"{len(positional)} decisions left over for a value without markers")
+            return value
+
+        def replace(node: Any) -> Any:
+            if isinstance(node, Marker) and (where is None or where(node)):
+                decided = self._decide(node, it)
+                # The marker's parent checks and converts the value as it would a value given
+                # directly (an int in a float field becomes a float, a many_of's list an sb.List).
+                parent = node._sym_parent
+                return decided if parent is None else parent._sym_check(node._sym_key, decided)
+            return node
+
+        out = clone(value, replace=replace)
+        if next(it, None) is not None:
+            raise DNAError("the DNA has more decisions than the space has markers")
+        return out
+
+    def _decide(self, marker: Marker, it: Iterator[tuple[DecisionPoint, DNA]]) -> Any:
+        if marker.name is None:
+            entry = next(it, None)
+            if entry is None:
+                raise DNAError("the DNA has fewer decisions than the space has markers")
+        else:
+            entry = self.named.get(marker.name)
+            if entry is None:
+                raise DNAError(f"no decision named {marker.name!r} was decided before its marker")
+        d, dna = entry
+        branches = marker.branches()
+        if not branches:
+            return marker.decode(dna, _no_branch)
+
+        def branch(i: int, pick: DNA) -> Any:
+            value = list.__getitem__(branches, i) if type(branches) is List else branches[i]
+            if not pick.children and not isinstance(value, Symbolic):  # 64, "relu": as is
+                return value
+            return self.space(value, d.branch(i), pick)
+
+        return marker.decode(dna, branch)
 
 
-def _decide(marker: Marker, dna: DNA, where: Where | None) -> Any:
-    if isinstance(marker, (FloatRange, IntRange)):
-        return dna.value
-    candidates = marker.candidates  # type: ignore[attr-defined]
-    if isinstance(marker, OneOf):
-        return _space(list.__getitem__(candidates, dna.value), dna, where)
-    # A many_of/permutate of one choice has a one_of's DNA (as its decision point says).
-    picks = [dna] if marker.num_choices == 1 else dna.children  # type: ignore[attr-defined]
-    return [_space(list.__getitem__(candidates, pick.value), pick, where) for pick in picks]
+def _no_branch(i: int, pick: DNA) -> Any:
+    raise DNAError(f"this marker has no branch {i}")
 
 
 # ---- random points -------------------------------------------------------------------------
@@ -128,37 +157,12 @@ def random_dna(spec: DNASpec, seed: int | random.Random | None = None) -> DNA:
     True
     """
     rng = seed if isinstance(seed, random.Random) else random.Random(seed)
-    return DNA(None, _random_space(spec.space, rng), spec)
-
-
-def _random_space(space: Space, rng: random.Random) -> tuple[DNA, ...]:
-    return tuple(random_decision(d, rng) for d in space.decisions)
+    return DNA(None, spec.space.random(rng), spec)
 
 
 def random_decision(d: DecisionPoint, rng: random.Random) -> DNA:
-    """A random DNA for one decision point (with random sub-decisions)."""
-    if isinstance(d, Choice):
-        n = len(d.candidates)
-        k = d.num_choices
-        if k == 1:
-            i = rng.randrange(n)
-            return DNA(i, _random_space(d.candidates[i].space, rng))
-        if d.distinct:
-            indices = rng.sample(range(n), k)
-        else:
-            indices = [rng.randrange(n) for _ in range(k)]
-        if d.sorted:
-            indices.sort()
-        return DNA(None, tuple(DNA(i, _random_space(d.candidates[i].space, rng)) for i in indices))
-    if isinstance(d, FloatDecision):
-        if d.scale == "log":
-            value = math.exp(rng.uniform(math.log(d.low), math.log(d.high)))
-            return DNA(min(max(value, d.low), d.high))
-        return DNA(rng.uniform(d.low, d.high))
-    if d.scale == "log":
-        value = math.exp(rng.uniform(math.log(d.low), math.log(d.high + 1)))
-        return DNA(min(max(int(value), d.low), d.high))  # exp(log(n)) may fall below n
-    return DNA(rng.randint(d.low, d.high))
+    """A random DNA for one decision point (with random sub-decisions): ``d.random(rng)``."""
+    return d.random(rng)
 
 
 def random_sample(space: Any, seed: int | random.Random | None = None, *,
@@ -189,47 +193,9 @@ def iterate(space: Any, limit: int | None = None) -> Iterator[Any]:
 def iterate_dna(spec: DNASpec) -> Iterator[DNA]:
     """Every DNA of a finite spec, lazily, in a fixed order."""
     if not spec.is_finite:
-        ranges = [d.id for d in spec.decision_points if isinstance(d, FloatDecision)]
+        ranges = [d.id for d in spec.decision_points if not d.is_finite]
         raise SymbolicValueError(
             f"cannot enumerate a space with continuous decisions ({', '.join(ranges)}); "
             "use a grid (sb.algorithms.Grid) or one_of over chosen values"
         )
-    return (DNA(None, children, spec) for children in _iter_space(spec.space))
-
-
-def _iter_space(space: Space) -> Iterator[tuple[DNA, ...]]:
-    return _product([lambda d=d: _iter_decision(d) for d in space.decisions])
-
-
-def _product(factories: list[Callable[[], Iterator[DNA]]]) -> Iterator[tuple[DNA, ...]]:
-    """Like ``itertools.product`` (last factor fastest), without materializing any factor."""
-    if not factories:
-        yield ()
-        return
-    for head in factories[0]():
-        for rest in _product(factories[1:]):
-            yield (head, *rest)
-
-
-def _iter_decision(d: DecisionPoint) -> Iterator[DNA]:
-    if isinstance(d, IntDecision):
-        for v in range(d.low, d.high + 1):
-            yield DNA(v)
-        return
-    assert isinstance(d, Choice)
-    n = len(d.candidates)
-    if d.num_choices == 1:
-        for i in range(n):
-            for sub in _iter_space(d.candidates[i].space):
-                yield DNA(i, sub)
-        return
-    k = d.num_choices
-    if d.distinct:
-        index_lists = itertools.combinations(range(n), k) if d.sorted else itertools.permutations(range(n), k)
-    else:
-        index_lists = (itertools.combinations_with_replacement(range(n), k) if d.sorted
-                       else itertools.product(range(n), repeat=k))
-    for indices in index_lists:
-        subs = [lambda i=i: _iter_space(d.candidates[i].space) for i in indices]
-        for combo in _product(subs):
-            yield DNA(None, tuple(DNA(i, s) for i, s in zip(indices, combo)))
+    return (DNA(None, children, spec) for children in spec.space.iterate())

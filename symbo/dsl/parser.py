@@ -1,9 +1,10 @@
 """The text language: ``sb.parse(text)`` builds a space; ``sb.format`` prints one back.
 
 The grammar is ``space.lark`` (parsed with lark's LALR parser). Calls name markers
-(``one_of``, ``many_of``, ``permutate``, ``float_range``, ``int_range``) or registered symbolic
-classes; bare names are ``None``/``True``/``False``/``MISSING``/``inf``/``nan``, an option of a
-``Literal`` field (``scale=log``), or a value registered with ``sb.register``. Nothing is
+(``one_of``, ``many_of``, ``permutate``, ``float_range``, ``int_range``, and any other marker
+class by its ``function_name``) or registered symbolic classes; bare names are
+``None``/``True``/``False``/``MISSING``/``inf``/``nan``, an option of a ``Literal`` field
+(``scale=log``), or a value registered with ``sb.register``. Nothing is
 evaluated and nothing is imported. Errors give the line, the column, the text there and what
 was expected.
 
@@ -33,15 +34,11 @@ import lark
 from symbo.core import MISSING, Dict, List, Object, SymbolicError, SymbolicValueError, registry
 from symbo.core.formatting import format as sym_format
 from symbo.core.validation import LiteralCheck, UnionCheck
-from symbo.dsl.markers import FloatRange, IntRange, ManyOf, Marker, OneOf, Permutate
+from symbo.dsl.markers import MARKER_CLASSES, Marker
 
 _CONSTANTS: dict[str, Any] = {
     "None": None, "True": True, "False": False, "MISSING": MISSING,
     "inf": float("inf"), "nan": float("nan"),
-}
-_MARKERS: dict[str, type[Marker]] = {
-    "one_of": OneOf, "many_of": ManyOf, "permutate": Permutate,
-    "float_range": FloatRange, "int_range": IntRange,
 }
 _INT = re.compile(r"[+-]?\d+\Z")
 
@@ -159,7 +156,7 @@ class _Build(lark.Transformer):
                 raise self._error(meta, f"{name}(): argument {key!r} given twice")
             else:
                 kwargs[key] = value
-        cls = _MARKERS.get(name)
+        cls = MARKER_CLASSES.get(name)
         if cls is None:
             try:
                 cls = registry.lookup_short(name)
@@ -171,8 +168,8 @@ class _Build(lark.Transformer):
                 ) from None
             if not (isinstance(cls, type) and issubclass(cls, Object)):
                 raise self._error(meta, f"{name!r} is not a symbolic class")
-        if cls in _MARKERS.values():  # also under a full name, e.g. symbo.one_of([1, 2])
-            names = cls._positional_names()
+        if issubclass(cls, Marker):  # also under a full name, e.g. symbo.one_of([1, 2])
+            names = cls.positional
             if len(args) > len(names):
                 raise self._error(meta, f"{name}() takes at most {len(names)} positional arguments")
             for n, value in zip(names, args):

@@ -5,6 +5,15 @@ own decisions (a conditional space). Every decision point has a stable ``id``: i
 the space, with ``[=i]`` marking the candidate it sits under, e.g. ``opt[=1].momentum``; and
 the user's ``name`` when one was given.
 
+**A name is a decision.** Markers with one name and equal definitions (candidates, bounds,
+scale) are one decision point wherever they stand: the spec lists it once, at the first of
+them, and ``materialize`` sets every one of them to its value. Its ``occurrences`` are the ids
+of all of them. When they stand under different candidates of a choice, or under a
+``many_of`` (whose candidates are decided once per position), the decision is listed in the
+nearest enclosing decision list that holds all of them, just before the decision that holds the
+first one, so that it is decided once whichever candidates are chosen. One name with two
+different definitions is an error naming the name and both places.
+
 >>> import symbo as sb
 >>> space = sb.Dict(opt=sb.one_of(["adam", sb.Dict(momentum=sb.float_range(0.0, 0.99))]),
 ...                 layers=sb.int_range(1, 4))
@@ -13,6 +22,10 @@ the user's ``name`` when one was given.
 ['opt', 'opt[=1].momentum', 'layers']
 >>> spec.space_size
 inf
+>>> shared = sb.Dict(enc=sb.one_of(["relu", "gelu"], name="act"),
+...                  dec=sb.one_of(["relu", "gelu"], name="act"))
+>>> [(d.name, d.occurrences) for d in sb.dna_spec(shared)]
+[('act', ('enc', 'dec'))]
 """
 
 from __future__ import annotations
@@ -24,121 +37,36 @@ from typing import Any
 
 import attrs
 
-from symbo.core import Dict, KeyPath, List, Symbolic, SymbolicValueError
+from symbo.core import KeyPath, Symbolic, SymbolicValueError, eq
 from symbo.core.formatting import format as sym_format
 from symbo.core.traversal import TraverseAction, traverse
-from symbo.dsl.markers import FloatRange, IntRange, ManyOf, Marker, OneOf, Permutate
+from symbo.dsl.markers import Marker
+from symbo.dsl.points import (
+    NOT_PLAIN,
+    Candidate,
+    Choice,
+    DecisionPoint,
+    Decisions,
+    FloatDecision,
+    IntDecision,
+    param_value,
+    plain_data,
+)
 
-
-@attrs.frozen(slots=True)
-class Space:
-    """An ordered tuple of decision points (of the whole space, or of one candidate)."""
-
-    decisions: tuple[DecisionPoint, ...] = ()
-
-    @property
-    def size(self) -> float | int:
-        total: int | float = 1
-        for d in self.decisions:
-            total *= d.size
-        return total
-
-    def __len__(self) -> int:
-        return len(self.decisions)
-
-
-@attrs.frozen(slots=True)
-class Candidate:
-    """One candidate of a choice: its formatted text, its own decisions, and its param value
-    (the candidate itself when it is plain data, else its text; see ``DNA.to_params``)."""
-
-    literal: str
-    space: Space
-    value: Any = attrs.field(default=None, eq=False)
-
-
-@attrs.frozen(slots=True)
-class Choice:
-    """A ``one_of`` (k=1), ``many_of`` (k choices) or ``permutate`` decision."""
-
-    id: str
-    location: KeyPath
-    name: str | None
-    candidates: tuple[Candidate, ...]
-    num_choices: int = 1
-    distinct: bool = True
-    sorted: bool = False
-
-    @property
-    def num_candidates(self) -> int:
-        return len(self.candidates)
-
-    @property
-    def is_conditional(self) -> bool:
-        return any(c.space.decisions for c in self.candidates)
-
-    @property
-    def size(self) -> float | int:
-        sizes = [c.space.size for c in self.candidates]
-        k = self.num_choices
-        if k == 1:
-            return sum(sizes)
-        if any(math.isinf(s) for s in sizes):
-            return math.inf
-        if self.distinct:
-            e = _elementary_symmetric(sizes, k)
-            return e if self.sorted else math.factorial(k) * e
-        if self.sorted:
-            return _complete_homogeneous(sizes, k)
-        return sum(sizes) ** k
-
-    def candidate_ids(self, index: int, position: int | None = None) -> str:
-        """The id prefix of decisions under candidate ``index`` (at a many_of position)."""
-        pos = "" if position is None or self.num_choices == 1 else f"[{position}]"
-        return f"{self.id}{pos}[={index}]"
-
-
-@attrs.frozen(slots=True)
-class FloatDecision:
-    """A ``float_range`` decision."""
-
-    id: str
-    location: KeyPath
-    name: str | None
-    low: float
-    high: float
-    scale: str = "linear"
-
-    @property
-    def size(self) -> float:
-        return math.inf
-
-
-@attrs.frozen(slots=True)
-class IntDecision:
-    """An ``int_range`` decision (both ends included)."""
-
-    id: str
-    location: KeyPath
-    name: str | None
-    low: int
-    high: int
-    scale: str = "linear"
-
-    @property
-    def size(self) -> int:
-        return self.high - self.low + 1
-
-
-DecisionPoint = Choice | FloatDecision | IntDecision
+Space = Decisions  # the former name of Decisions, for code written against symbo 0.1
 Where = Callable[[Marker], bool]
+
+__all__ = [
+    "NOT_PLAIN", "Candidate", "Choice", "DNASpec", "DecisionPoint", "Decisions", "FloatDecision",
+    "IntDecision", "Where", "dna_spec", "pair_markers", "param_value", "plain_data",
+]
 
 
 @attrs.frozen(slots=True, eq=False)
 class DNASpec:
     """The decision tree of a space; what algorithms see instead of the program."""
 
-    space: Space
+    space: Decisions
 
     @property
     def decisions(self) -> tuple[DecisionPoint, ...]:
@@ -155,12 +83,11 @@ class DNASpec:
         """Every decision point of the tree, in preorder."""
         out: list[DecisionPoint] = []
 
-        def walk(space: Space) -> None:
+        def walk(space: Decisions) -> None:
             for d in space.decisions:
                 out.append(d)
-                if isinstance(d, Choice):
-                    for c in d.candidates:
-                        walk(c.space)
+                for branch in d.branches():
+                    walk(branch)
 
         walk(self.space)
         return tuple(out)
@@ -211,23 +138,16 @@ def dna_spec(space: Any, *, where: Where | None = None) -> DNASpec:
 
     if isinstance(space, TracedSpace):
         return space.dna_spec(where=where)
-    spec = DNASpec(_collect(space, "", where))
-    names: dict[str, str] = {}
+    spec = DNASpec(_Collector(where).collect(space))
     for d in spec.decision_points:
         if d.name is None:
             continue
-        if d.name in names:
-            raise SymbolicValueError(
-                f"two decisions are named {d.name!r} (at {names[d.name]!r} and {d.id!r}); "
-                "names must be unique in a space"
-            )
         other = spec.by_id.get(d.name)
         if other is not None and other is not d:  # DNA dicts could not tell the two apart
             raise SymbolicValueError(
                 f"the decision at {d.id!r} is named {d.name!r}, the id of another decision; "
                 "choose another name"
             )
-        names[d.name] = d.id
     return spec
 
 
@@ -240,100 +160,177 @@ def _join(prefix: str, location: KeyPath) -> str:
     return prefix + ("" if text.startswith("[") else ".") + text
 
 
-def _collect(value: Any, prefix: str, where: Where | None) -> Space:
-    if isinstance(value, Marker):
-        if where is not None and not where(value):
-            return Space(())
-        return Space((_decision(value, KeyPath(), prefix, where),))
-    if not isinstance(value, Symbolic):
-        return Space(())
-    out: list[DecisionPoint] = []
+class _Scope:
+    """A decision list being built: the whole space's, or one candidate's (``owner``'s
+    ``index``-th branch)."""
 
-    def visit(path: KeyPath, node: Any, parent: Any) -> TraverseAction:
+    __slots__ = ("items", "owner")
+
+    def __init__(self, owner: _Node | None) -> None:
+        self.items: list[_Node] = []
+        self.owner = owner
+
+
+class _Node:
+    """A decision point being built: its (first) marker, where it stands, its branches."""
+
+    __slots__ = ("marker", "id", "location", "scope", "branches")
+
+    def __init__(self, marker: Marker, did: str, location: KeyPath, scope: _Scope) -> None:
+        self.marker = marker
+        self.id = did
+        self.location = location
+        self.scope = scope
+        self.branches: list[_Scope] = []
+
+
+class _Collector:
+    """Finds the markers of a space, in preorder, and makes one decision point per marker, or
+    per name (see the module docstring); then freezes the tree into :class:`Decisions`."""
+
+    def __init__(self, where: Where | None) -> None:
+        self.where = where
+        self.named: dict[str, _Node] = {}
+        self.places: dict[str, list[tuple[str, _Scope]]] = {}  # name -> (id, scope) of each
+
+    def collect(self, value: Any) -> Decisions:
+        root = _Scope(None)
+        self._value(value, "", root)
+        for name in self.places:
+            self._place(name)
+        return self._freeze(root)
+
+    def _value(self, value: Any, prefix: str, scope: _Scope) -> None:
+        if isinstance(value, Marker):
+            self._marker(value, KeyPath(), prefix, scope)
+            return
+        if not isinstance(value, Symbolic):
+            return
+
+        def visit(path: KeyPath, node: Any, parent: Any) -> TraverseAction:
+            if isinstance(node, Marker):
+                self._marker(node, path, prefix, scope)
+                return TraverseAction.SKIP
+            return TraverseAction.ENTER
+
+        traverse(value, visit)
+
+    def _marker(self, marker: Marker, location: KeyPath, prefix: str, scope: _Scope) -> None:
+        if self.where is not None and not self.where(marker):
+            return
+        did = _join(prefix, location)
+        name = marker.name
+        if name is not None:
+            first = self.named.get(name)
+            if first is not None:
+                if not eq(first.marker, marker):
+                    raise SymbolicValueError(
+                        f"markers named {name!r} are one decision but are defined differently: "
+                        f"{sym_format(first.marker, compact=True)} at {first.id!r} and "
+                        f"{sym_format(marker, compact=True)} at {did!r}; give them one "
+                        "definition, or different names"
+                    )
+                self.places[name].append((did, scope))
+                return  # decided by the first one (its candidates hold the same decisions)
+        node = _Node(marker, did, location, scope)
+        scope.items.append(node)
+        if name is not None:
+            self.named[name] = node
+            self.places[name] = [(did, scope)]
+        for i, branch in enumerate(marker.branches()):
+            sub = _Scope(node)
+            node.branches.append(sub)
+            self._value(branch, f"{did}[={i}]", sub)
+
+    def _place(self, name: str) -> None:
+        """Moves a named decision up to the nearest scope holding all its markers that is not
+        repeated per position (inside a many_of), just before the item holding the first."""
+        node = self.named[name]
+        chains = [_chain(scope) for _, scope in self.places[name]]
+        common = chains[0]
+        for chain in chains[1:]:
+            n = 0
+            while n < len(common) and n < len(chain) and common[n] is chain[n]:
+                n += 1
+            common = common[:n]
+        for j, scope in enumerate(common):
+            if scope.owner is not None and scope.owner.marker.positions > 1:
+                common = common[:j]
+                break
+        target = common[-1]
+        if target is node.scope:
+            return
+        anchor, scope = node, node.scope
+        while scope is not target:
+            anchor = scope.owner  # type: ignore[assignment]
+            scope = anchor.scope
+        node.scope.items.remove(node)
+        target.items.insert(target.items.index(anchor), node)
+        node.scope = target
+
+    def _freeze(self, scope: _Scope) -> Decisions:
+        out = []
+        for node in scope.items:
+            branches = tuple(self._freeze(b) for b in node.branches)
+            name = node.marker.name
+            occurrences = tuple(did for did, _ in self.places[name]) if name is not None else ()
+            out.append(node.marker.decision_point(node.id, node.location, branches, occurrences))
+        return Decisions(tuple(out))
+
+
+def _chain(scope: _Scope) -> list[_Scope]:
+    """The scopes from the root down to ``scope``."""
+    out = [scope]
+    while scope.owner is not None:
+        scope = scope.owner.scope
+        out.append(scope)
+    out.reverse()
+    return out
+
+
+def pair_markers(value: Any, decisions: Decisions, spec: DNASpec,
+                 where: Where | None = None) -> list[tuple[Marker, DecisionPoint]]:
+    """The markers in ``value`` (not those inside other markers), in preorder, each with the
+    decision point that decides it: ``decisions`` are those of ``value`` (``spec.space`` for
+    the whole space, ``choice.branch(i)`` for candidate ``i`` of a choice); a named marker is
+    decided by the decision of its name, wherever that is listed.
+
+    >>> import symbo as sb
+    >>> from symbo.dsl.spec import pair_markers
+    >>> space = sb.List([sb.one_of([1, 2], name="k"), sb.int_range(0, 3), sb.one_of([1, 2], name="k")])
+    >>> spec = sb.dna_spec(space)
+    >>> [(sb.format(m), d.id) for m, d in pair_markers(space, spec.space, spec)]
+    [("one_of([1, 2], name='k')", '[0]'), ('int_range(0, 3)', '[1]'), ("one_of([1, 2], name='k')", '[0]')]
+    """
+    positional = iter([d for d in decisions.decisions if d.name is None])
+    out: list[tuple[Marker, DecisionPoint]] = []
+    for marker in markers_in(value):
+        if where is not None and not where(marker):
+            continue
+        try:
+            d = spec.by_name[marker.name] if marker.name is not None else next(positional)
+        except (KeyError, StopIteration):
+            raise SymbolicValueError(
+                f"{sym_format(marker, compact=True)}: no decision for this marker in the spec "
+                "(the space changed since its spec was made)"
+            ) from None
+        out.append((marker, d))
+    return out
+
+
+def markers_in(value: Any) -> list[Marker]:
+    """The markers in ``value``, in preorder, not entering markers (their candidates)."""
+    if isinstance(value, Marker):
+        return [value]
+    if not isinstance(value, Symbolic):
+        return []
+    out: list[Marker] = []
+
+    def visit(path: Any, node: Any, parent: Any) -> TraverseAction:
         if isinstance(node, Marker):
-            if where is None or where(node):
-                out.append(_decision(node, path, prefix, where))
+            out.append(node)
             return TraverseAction.SKIP
         return TraverseAction.ENTER
 
     traverse(value, visit)
-    return Space(tuple(out))
-
-
-def _literal(value: Any) -> str:
-    return sym_format(value, compact=True)
-
-
-_NOT_PLAIN = object()
-
-
-def plain_data(value: Any) -> Any:
-    """``value`` as JSON-compatible plain data (``sb.List``/``sb.Dict`` as list/dict), or
-    ``NOT_PLAIN`` when it holds anything else (objects, markers, tuples, nan, inf)."""
-    t = type(value)
-    if t is int or t is str or t is bool or value is None:
-        return value
-    if t is float:
-        return value if math.isfinite(value) else _NOT_PLAIN
-    if isinstance(value, list) and t in (list, List):
-        items = [plain_data(v) for v in list.__iter__(value)]
-        return _NOT_PLAIN if any(v is _NOT_PLAIN for v in items) else items
-    if isinstance(value, dict) and t in (dict, Dict):
-        out = {}
-        for k, v in dict.items(value):
-            p = plain_data(v)
-            if type(k) is not str or p is _NOT_PLAIN:
-                return _NOT_PLAIN
-            out[k] = p
-        return out
-    return _NOT_PLAIN
-
-
-NOT_PLAIN = _NOT_PLAIN
-
-
-def param_value(value: Any) -> Any:
-    """What params show for a candidate: itself when plain data, else its formatted text.
-
-    >>> import symbo as sb
-    >>> from symbo.dsl.spec import param_value
-    >>> param_value(64), param_value(sb.Dict(lr=0.1)), param_value(sb.one_of([1, 2]))
-    (64, {'lr': 0.1}, 'one_of([1, 2])')
-    """
-    plain = plain_data(value)
-    return _literal(value) if plain is _NOT_PLAIN else plain
-
-
-def _decision(marker: Marker, location: KeyPath, prefix: str, where: Where | None) -> DecisionPoint:
-    did = _join(prefix, location)
-    if isinstance(marker, (OneOf, ManyOf, Permutate)):
-        candidates = tuple(
-            Candidate(_literal(c), _collect(c, f"{did}[={i}]", where), param_value(c))
-            for i, c in enumerate(marker.candidates)
-        )
-        if isinstance(marker, OneOf):
-            return Choice(did, location, marker.name, candidates)
-        if isinstance(marker, Permutate):
-            return Choice(did, location, marker.name, candidates, len(candidates), True, False)
-        return Choice(did, location, marker.name, candidates, marker.k, marker.distinct, marker.sorted)
-    if isinstance(marker, FloatRange):
-        return FloatDecision(did, location, marker.name, marker.low, marker.high, marker.scale)
-    if isinstance(marker, IntRange):
-        return IntDecision(did, location, marker.name, marker.low, marker.high, marker.scale)
-    raise SymbolicValueError(f"{did}: unsupported marker {type(marker).__name__}")
-
-
-def _elementary_symmetric(values: list[int], k: int) -> int:
-    e = [1] + [0] * k
-    for v in values:
-        for j in range(k, 0, -1):
-            e[j] += e[j - 1] * v
-    return e[k]
-
-
-def _complete_homogeneous(values: list[int], k: int) -> int:
-    h = [1] + [0] * k
-    for v in values:
-        for j in range(1, k + 1):
-            h[j] += h[j - 1] * v
-    return h[k]
+    return out

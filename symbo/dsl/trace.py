@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -99,22 +98,7 @@ class _Replay(_Context):
 
 
 def _default(marker: Any) -> Any:
-    from symbo.dsl.markers import FloatRange, IntRange, ManyOf, OneOf, Permutate
-
-    if isinstance(marker, OneOf):
-        return _strip(marker.candidates[0])
-    if isinstance(marker, ManyOf):
-        candidates = list(marker.candidates)  # k may exceed them when repeats are allowed
-        return [_strip(candidates[i % len(candidates)]) for i in range(marker.k)]
-    if isinstance(marker, Permutate):
-        return [_strip(c) for c in marker.candidates]
-    if isinstance(marker, FloatRange):
-        if marker.scale == "log":
-            return math.sqrt(marker.low * marker.high)
-        return (marker.low + marker.high) / 2
-    if isinstance(marker, IntRange):
-        return (marker.low + marker.high) // 2
-    raise SymbolicValueError(f"unsupported marker {type(marker).__name__}")
+    return marker.default(_strip)
 
 
 def _strip(candidate: Any) -> Any:

@@ -79,7 +79,7 @@ class InMemoryStorage(Storage):
             t = now()
             trials.append(TrialRecord(len(trials), dna_json, "running", started_at=t,
                                       heartbeat_at=t, worker=worker, program_json=program_json,
-                                      updated_at=t, params=copy.deepcopy(params or {})))
+                                      updated_at=t, params=dict(params or ())))
             return len(trials) - 1
 
     def _trial(self, study_id: int, number: int) -> TrialRecord:

@@ -49,11 +49,19 @@ from symbo.backends.torch.mixed_ops import (
 )
 from symbo.core import ClassWrapper, List, Symbolic, SymbolicValueError, build, clone, eq
 from symbo.core.formatting import format as sym_format
-from symbo.core.traversal import TraverseAction, traverse
 from symbo.dsl.dna import DNA, validate
 from symbo.dsl.markers import FloatRange, IntRange, ManyOf, Marker, OneOf, Permutate
 from symbo.dsl.materialize import is_deterministic
-from symbo.dsl.spec import Choice, DecisionPoint, DNASpec, FloatDecision, IntDecision, Space, dna_spec
+from symbo.dsl.spec import (
+    Choice,
+    DecisionPoint,
+    DNASpec,
+    FloatDecision,
+    IntDecision,
+    Space,
+    dna_spec,
+    pair_markers,
+)
 
 # (module class, argument, channel dimension of the output) for widths that mask outputs;
 # (module class, argument) for widths that only take the widest value.
@@ -181,13 +189,8 @@ def relaxable(marker: Any) -> bool:
 
 # ---- the spec ----------------------------------------------------------------------------------
 def space_spec(space: Any) -> DNASpec:
-    """``sb.dna_spec(space)``, or, when markers share a name, the spec with one decision point
-    per marker (their DNA values are kept equal by DARTS).
-
-    ``sb.dna_spec`` refuses a name used twice; DARTS reads a shared name as one decision with
-    shared architecture weights, so it builds that spec itself.
-    """
-    from symbo.dsl.spec import _collect
+    """``sb.dna_spec(space)``: markers that share a name are one decision point of it (with
+    shared architecture weights); one name with two definitions is a RelaxationError."""
     from symbo.dsl.trace import TracedSpace
 
     if isinstance(space, TracedSpace):
@@ -195,29 +198,12 @@ def space_spec(space: Any) -> DNASpec:
             "DARTS needs a symbolic space (a tree of module recipes with markers), not a traced "
             "(define-by-run) space: its markers are called inside a function, not placed in modules"
         )
-    raw = DNASpec(_collect(space, "", None))
-    names = [d.name for d in raw.decision_points if d.name is not None]
-    if len(names) == len(set(names)):
+    try:
         return dna_spec(space)
-    return raw
-
-
-def _markers_in(value: Any) -> list[Marker]:
-    """The markers of ``value`` in the order of its decision points (not entering markers)."""
-    if isinstance(value, Marker):
-        return [value]
-    if not isinstance(value, Symbolic):
-        return []
-    out: list[Marker] = []
-
-    def visit(path: Any, node: Any, parent: Any) -> TraverseAction:
-        if isinstance(node, Marker):
-            out.append(node)
-            return TraverseAction.SKIP
-        return TraverseAction.ENTER
-
-    traverse(value, visit)
-    return out
+    except RelaxationError:
+        raise
+    except SymbolicValueError as e:
+        raise RelaxationError(str(e)) from None
 
 
 def decision_key(d: DecisionPoint) -> str:
@@ -262,10 +248,7 @@ class Analysis:
         self._check_groups()
 
     def _walk(self, value: Any, space: Space) -> None:
-        markers = _markers_in(value)
-        if len(markers) != len(space.decisions):  # pragma: no cover - spec and space disagree
-            raise RelaxationError("the space changed since its spec was made")
-        for marker, d in zip(markers, space.decisions):
+        for marker, d in pair_markers(value, space, self.spec):
             key = decision_key(d)
             if key in self.fixed:
                 info = MarkerInfo(marker, d, key, "fixed")

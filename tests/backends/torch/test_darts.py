@@ -215,10 +215,10 @@ def test_shared_names_share_one_alpha_and_one_value() -> None:
     assert len(darts.arch_parameters()) == 1
     assert model[1].slots[0][0] is model[3].slots[0][0]
     dna = darts.search(TRAIN, VAL, epochs=1)
-    values = dna.to_dict(key_type="id")
-    assert values["args[1]"] == values["args[3]"]
-    # sb.dna_spec refuses a name used twice, so the spec to check against is DARTS's
-    program = sb.materialize(space, dna, spec=darts.spec)
+    # a name is a decision: DARTS's spec is sb.dna_spec's, with one decision for "act"
+    assert darts.spec == sb.dna_spec(space) and list(dna.to_dict()) == ["act"]
+    assert darts.spec["act"].occurrences == ("args[1]", "args[3]")
+    program = sb.materialize(space, dna)
     assert type(program.args[1]) is type(program.args[3])
     assert sb.eq(darts.materialize(dna), program)
 
