@@ -17,6 +17,7 @@ from symbo.backends import (  # noqa: E402
     Study,
     StudyMismatchError,
     Trial,
+    TrialPruned,
     load_study,
     sample,
     tune,
@@ -28,6 +29,6 @@ from symbo.dsl import __all__ as _dsl_all
 
 __version__ = "0.1.0"
 __all__ = list(_core_all) + list(_dsl_all) + [
-    "algorithms", "Feedback", "StorageError", "Study", "StudyMismatchError", "Trial", "load_study",
-    "sample", "tune", "__version__",
+    "algorithms", "Feedback", "StorageError", "Study", "StudyMismatchError", "Trial", "TrialPruned",
+    "load_study", "sample", "tune", "__version__",
 ]

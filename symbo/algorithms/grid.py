@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from symbo.algorithms.base import Algorithm, AlgorithmError
 from symbo.dsl import DNA, DNASpec
@@ -41,6 +42,7 @@ class Grid(Algorithm, type_name="symbo.algorithms.Grid"):
         self._grid_spec = _discretize(spec, self.grid_size) if self.grid_size else spec
         self._points: Iterator[DNA] = iterate_dna(self._grid_spec)
         self._exhausted = False
+        self._skip: set[tuple] = set()
 
     @property
     def size(self) -> int:
@@ -51,19 +53,32 @@ class Grid(Algorithm, type_name="symbo.algorithms.Grid"):
     def exhausted(self) -> bool:
         return self._exhausted
 
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Restores the history; the points it holds (completed, failed or still running)
+        are not proposed again (a resumed study, or a space that grew)."""
+        super().load_state(state)
+        done = [h[0] for h in state.get("history", [])]
+        done += list(state.get("failed", [])) + list(state.get("pending", []))
+        self._skip = {tuple(numbers) for numbers in done}
+
     def propose(self) -> DNA:
-        try:
-            grid_dna = next(self._points)
-        except StopIteration:
-            if not self.cycle:
-                self._exhausted = True
-                raise AlgorithmError(f"Grid: all {self.size} points have been proposed") from None
-            self._points = iterate_dna(self._grid_spec)
-            grid_dna = next(self._points)
-        if self.grid_size:
-            dna = _undiscretize(self.spec.space, grid_dna, self.grid_size)
-            return self._count(DNA(None, dna.children, self.spec))
-        return self._count(DNA(None, grid_dna.children, self.spec))
+        while True:
+            try:
+                grid_dna = next(self._points)
+            except StopIteration:
+                if not self.cycle:
+                    self._exhausted = True
+                    raise AlgorithmError(f"Grid: all {self.size} points have been proposed") from None
+                self._points = iterate_dna(self._grid_spec)
+                self._skip = set()
+                grid_dna = next(self._points)
+            if self.grid_size:
+                dna = _undiscretize(self.spec.space, grid_dna, self.grid_size)
+            else:
+                dna = grid_dna
+            dna = DNA(None, dna.children, self.spec)
+            if not self._skip or tuple(dna.to_numbers()) not in self._skip:
+                return self._count(dna)
 
 
 def _values(d: FloatDecision | IntDecision, n: int) -> list[float | int]:

@@ -4,6 +4,7 @@ The search loop (``sample``, ``tune``), studies and their storages live here; Py
 are imported only in their own modules, lazily.
 """
 
+from symbo.backends.live_trial import LiveTrial, TrialPruned
 from symbo.backends.loop import Feedback
 from symbo.backends.search import sample, tune
 from symbo.backends.storage import Storage, StorageError, open_storage
@@ -13,6 +14,6 @@ from symbo.backends.torch_names import install as _install_torch_names
 _install_torch_names()
 
 __all__ = [
-    "Feedback", "Storage", "StorageError", "Study", "StudyMismatchError", "Trial", "load_study",
-    "open_storage", "sample", "tune",
+    "Feedback", "LiveTrial", "Storage", "StorageError", "Study", "StudyMismatchError", "Trial",
+    "TrialPruned", "load_study", "open_storage", "sample", "tune",
 ]

@@ -29,6 +29,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from symbo.algorithms.base import Algorithm, AlgorithmError, _rng_state
 from symbo.backends.executors import Executor, Task, executor_for, format_error
 from symbo.backends.rewards import check_reward
@@ -229,8 +231,7 @@ class Run:
             trial = self.retry.pop(0)
             self.study.restart(trial, self.worker)
             self.mine.add(trial.id)  # ours now: the heartbeat keeps it alive
-            trial.program = materialize(self.study.space, trial.dna, spec=self.study.spec,
-                                        where=self.study.where)
+            trial.program = self.make_program(trial.dna, check=True)
             return trial
         storage, study_id = self.study.storage, self.study.info.id
         if self.num_trials is not None and storage.count_trials(study_id) >= self.num_trials:
@@ -244,14 +245,29 @@ class Run:
             raise
         # symbo's own algorithms make valid DNA by construction; others' DNA is checked
         trusted = type(self.algorithm).__module__.startswith("symbo.algorithms.")
-        program = materialize(self.study.space, dna, spec=self.study.spec, where=self.study.where,
-                              check=not trusted)
-        trial = self.study.new_trial(dna, program, self.worker, self.num_trials)
+        program = self.make_program(dna, check=not trusted)
+        trial = self.study.new_trial(dna, program, self.worker, self.num_trials,
+                                     params=self.initial_params(dna))
         if trial is None:  # other workers used up the budget meanwhile
             self.algorithm.on_failure(dna, "not run: the study reached its number of trials")
             return None
         self.mine.add(trial.id)
         return trial
+
+    def make_program(self, dna: DNA, check: bool) -> Any:
+        """The program of a trial (a hook: define-by-run studies make programs that decide
+        markers met for the first time)."""
+        return materialize(self.study.space, dna, spec=self.study.spec, where=self.study.where,
+                           check=check)
+
+    def initial_params(self, dna: DNA) -> dict[str, Any] | None:
+        """The params a new trial is recorded with (None: those of its DNA)."""
+        return None
+
+    def more_later(self) -> bool:
+        """Whether a search that has no trial to start now may have some once the running
+        ones end (a space that grows as trials run)."""
+        return False
 
     def next_feedback(self) -> Feedback | None:
         """The feedback of the next trial (see :meth:`next_trial`); None when it is over."""
@@ -334,6 +350,39 @@ def _json_reward(reward: Any) -> Any:
 
 
 # ---- driving a run ---------------------------------------------------------------------------
+@attrs.frozen
+class Coordinator:
+    """How studies of one kind are searched: their :class:`Run` class, and the
+    :class:`~symbo.backends.executors.Task` their objective runs as (``make_task(objective,
+    study, catch)``). The first of :data:`COORDINATORS` that ``accepts`` a study searches it;
+    other studies get the plain Run and Task."""
+
+    accepts: Callable[[Any], bool]
+    run: type[Run]
+    make_task: Callable[[Callable[..., Any], Any, tuple[type[BaseException], ...]], Task]
+
+
+#: coordinators of kinds of studies that need their own (define-by-run studies register one)
+COORDINATORS: list[Coordinator] = []
+
+
+def coordinator_for(study: Study) -> Coordinator:
+    """The coordinator of ``study`` (see :class:`Coordinator`)."""
+    for coordinator in COORDINATORS:
+        if coordinator.accepts(study):
+            return coordinator
+    return _PLAIN
+
+
+def _plain_task(objective: Callable[..., Any], study: Any,
+                catch: tuple[type[BaseException], ...]) -> Task:
+    assert study.spec is not None
+    return Task(objective, study.space, study.spec, study.where, tuple(catch))
+
+
+_PLAIN = Coordinator(lambda study: True, Run, _plain_task)
+
+
 def run_trials(run: Run, executor: Executor, task: Task, *, time_budget: float | None = None,
                bar: Any = None) -> None:
     """Hands the run's trials to ``executor`` until the search is over: the budget is reached,
@@ -351,6 +400,8 @@ def run_trials(run: Run, executor: Executor, task: Task, *, time_budget: float |
                     break
                 feedback = run.next_feedback()
                 if feedback is None:
+                    if executor.running and run.more_later():
+                        break  # ask again when a running trial has ended
                     exhausted = True
                     break
                 executor.submit(feedback)
@@ -374,9 +425,10 @@ def run_search(study: Study, objective: Callable[..., Any], algorithm: Algorithm
     if time_budget is not None and not time_budget > 0:
         raise SymbolicValueError(f"time_budget must be a number of seconds > 0, got {time_budget!r}")
     executor = executor_for(backend, workers=workers, timeout=timeout)
-    run = Run(study, algorithm, num_trials, early_stopping, dead_trials, heartbeat_timeout)
-    assert study.spec is not None
-    task = Task(objective, study.space, study.spec, study.where, tuple(catch))
+    coordinator = coordinator_for(study)
+    run = coordinator.run(study, algorithm, num_trials, early_stopping, dead_trials,
+                          heartbeat_timeout)
+    task = coordinator.make_task(objective, study, tuple(catch))
     bar = _progress(progress, study, num_trials)
     try:
         run_trials(run, executor, task, time_budget=time_budget, bar=bar)

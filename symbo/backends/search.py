@@ -14,11 +14,21 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from symbo.algorithms.base import Algorithm
+from symbo.backends.discovery import discovered_space
 from symbo.backends.executors import Executor
-from symbo.backends.loop import Feedback, Run, run_search, sample_trials
+from symbo.backends.loop import Feedback, coordinator_for, run_search, sample_trials
 from symbo.backends.storage import Storage
 from symbo.backends.study import Study
 from symbo.core import SymbolicValueError
+
+
+def default_algorithm() -> Algorithm:
+    """The algorithm a search uses when none is given: ``sb.algorithms.Auto()`` (Random where
+    this symbo has no Auto)."""
+    from symbo import algorithms
+
+    auto = getattr(algorithms, "Auto", None)
+    return auto() if auto is not None else algorithms.Random()
 
 
 def _open(space: Any, algorithm: Algorithm, study: Study | None, storage: Any,
@@ -71,14 +81,15 @@ def sample(
     if num_trials is not None and num_trials < 0:
         raise SymbolicValueError(f"num_trials must be >= 0, got {num_trials}")
     study = _open(space, algorithm, study, storage, study_name, objectives, where, load_if_exists)
-    run = Run(study, algorithm, num_trials, early_stopping, dead_trials, heartbeat_timeout)
+    run = coordinator_for(study).run(study, algorithm, num_trials, early_stopping, dead_trials,
+                                     heartbeat_timeout)
     yield from sample_trials(run)
 
 
 def tune(
     objective: Callable[..., Any],
-    space: Any,
-    algorithm: Algorithm,
+    space: Any = None,
+    algorithm: Algorithm | None = None,
     num_trials: int | None = 100,
     *,
     storage: str | Storage | None = None,
@@ -99,6 +110,12 @@ def tune(
 ) -> Study:
     """Runs ``objective(program)`` (or ``objective(program, feedback)``) for each trial.
 
+    With no ``space``, the objective is the user's own code and the space is discovered as
+    trials run (define-by-run, :mod:`symbo.backends.discovery`): ``objective()`` calls named
+    markers inline, or ``objective(trial)`` gets an Optuna-style trial (``trial.suggest_float``
+    and the rest, :class:`~symbo.backends.live_trial.LiveTrial`). ``algorithm`` defaults to
+    ``sb.algorithms.Auto()``.
+
     The objective returns the reward (a tuple with several objectives); returning None after
     ``feedback.should_stop()`` said yes stops the trial early, and returning None after reports
     completes it with the last reported value. In this process, exceptions of the types in
@@ -113,6 +130,10 @@ def tune(
     """
     if workers < 1:
         raise SymbolicValueError(f"workers must be >= 1, got {workers}")
+    if algorithm is None:
+        algorithm = default_algorithm()
+    if space is None and study is None:
+        space = discovered_space(objective)
     study = _open(space, algorithm, study, storage, study_name, objectives, where, load_if_exists)
     return run_search(study, objective, algorithm, num_trials, workers=workers, backend=backend,
                       early_stopping=early_stopping, dead_trials=dead_trials,

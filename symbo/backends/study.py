@@ -155,10 +155,13 @@ class Study:
         return tuple(self.info.objectives)
 
     # ---- recording (used by the search loop) -----------------------------------------------
-    def new_trial(self, dna: DNA, program: Any, worker: str, max_trials: int | None) -> Trial | None:
-        """Records a running trial; None when the study already has ``max_trials`` trials."""
+    def new_trial(self, dna: DNA, program: Any, worker: str, max_trials: int | None,
+                  params: dict[str, Any] | None = None) -> Trial | None:
+        """Records a running trial; None when the study already has ``max_trials`` trials.
+        ``params`` default to those of the DNA."""
         # a memory storage keeps the program object itself; others store its JSON for export
-        params = dna.to_params(self.spec) if self.spec is not None else {}
+        if params is None:
+            params = dna.to_params(self.spec) if self.spec is not None else {}
         program_json = _try_json(program) if self.storage.shared else None
         number = self.storage.create_trial(self.info.id, dna_json=dna_to_json(dna), worker=worker,
                                            program_json=program_json,
@@ -183,6 +186,28 @@ class Study:
     def report(self, trial: Trial, step: int, value: float) -> None:
         self.storage.add_report(self.info.id, trial.id, step, value)
         trial.reports.append((step, value))
+
+    # ---- define-by-run spaces, which grow while trials run ------------------------------------
+    def set_params(self, trial: Trial, params: dict[str, Any]) -> None:
+        """Records the params of a running trial (a define-by-run trial's are the markers its
+        run met, known when it ends)."""
+        trial.params = dict(params)
+        setter = getattr(self.storage, "set_params", None)
+        if setter is not None:
+            setter(self.info.id, trial.id, trial.params)
+
+    def add_decisions(self, decisions: dict[str, Any], scopes: dict[str, str]) -> Any:
+        """Adds decisions first met by a trial to the study's stored (define-by-run) space;
+        returns the space as stored, with what other processes added (None: the storage
+        keeps the space of this process only)."""
+        return None
+
+    def stored_space(self) -> Any:
+        """The study's space as stored now (None: as this process has it)."""
+        return None
+
+    def store_space(self, space: Any) -> None:
+        """Stores the study's space again (a define-by-run space whose tree changed)."""
 
     # ---- reading ---------------------------------------------------------------------------
     def refresh(self) -> list[Trial]:
@@ -214,6 +239,12 @@ class Study:
             reward = reward_from_json(record.reward)
         except StorageError as e:
             raise StorageError(f"study {self.name!r}, trial {record.number}: {e}") from None
+        trial_dna = getattr(self.space, "trial_dna", None)
+        if trial_dna is not None and record.params:  # a define-by-run space: read the params
+            try:
+                dna = trial_dna(record.number, record.params)
+            except SymbolicError:
+                pass
         if self.spec is not None:
             dna = DNA(dna.value, dna.children, self.spec)
         program = old.program if old is not None else None

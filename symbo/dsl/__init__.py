@@ -57,14 +57,15 @@ from symbo.dsl.points import (
     IntDecision,
 )
 from symbo.dsl.spec import DNASpec, Space, dna_spec
-from symbo.dsl.trace import TracedProgram, TracedSpace, trace
+from symbo.dsl.trace import TracedProgram, TracedSpace, is_tracing, trace
 
 __all__ = [
     "Candidate", "Choice", "DNA", "DNAError", "DNASpec", "DecisionPoint", "Decisions",
     "FloatDecision", "FloatRange",
     "IntDecision", "IntRange", "ManyOf", "Marker", "OneOf", "Permutate", "Space", "dna_spec",
     "float_range", "int_range", "is_deterministic", "iterate", "iterate_dna", "many_of",
-    "materialize", "one_of", "permutate", "random_dna", "random_sample", "trace", "TracedSpace",
+    "materialize", "one_of", "permutate", "random_dna", "random_sample", "trace", "is_tracing",
+    "TracedSpace",
     "TracedProgram", "VectorEncoder", "Cell", "CellNode", "cell_graph", "dag_cell", "graph_hash",
     "SpaceSyntaxError", "load_space", "parse", "save_space",
 ]

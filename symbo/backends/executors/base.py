@@ -47,6 +47,7 @@ A toy executor that runs trials one at a time, right here, is the whole interfac
 from __future__ import annotations
 
 import abc
+import functools
 import inspect
 import traceback
 from collections.abc import Callable
@@ -54,8 +55,9 @@ from typing import Any, Protocol
 
 import attrs
 
+from symbo.backends.live_trial import is_pruned
 from symbo.core import SymbolicValueError
-from symbo.dsl import DNA, DNASpec
+from symbo.dsl import DNA, DNASpec, materialize
 
 
 class TrialFeedback(Protocol):
@@ -100,20 +102,39 @@ class Task:
         """Whether the objective takes the feedback (see :func:`takes_feedback`)."""
         return takes_feedback(self.objective)
 
+    # Three hooks for spaces that grow while the search runs (define-by-run studies): an
+    # executor sends ``payload(feedback)`` with the DNA, makes the program where the trial
+    # runs with ``program(dna, payload)``, and sends ``record(program)`` back in the Outcome.
+    def payload(self, feedback: TrialFeedback) -> Any:
+        """What a worker needs besides the DNA to make the trial's program (None: nothing)."""
+        return None
+
+    def program(self, dna: DNA, payload: Any) -> Any:
+        """The trial's program, made where the trial runs."""
+        return materialize(self.space, dna, spec=self.spec, where=self.where, check=False)
+
+    def record(self, program: Any) -> Any:
+        """What the coordinator learns from a run besides how it ended (picklable; None:
+        nothing); given to the trial's feedback as ``take_record(record, kind)``."""
+        return None
+
 
 @attrs.frozen
 class Outcome:
     """How a trial ended, as seen where it ran; plain data, so it crosses process boundaries.
 
     ``kind`` is ``"result"`` (the objective returned ``value``), ``"done"`` (it called
-    ``feedback.done(value)``), ``"stop"`` (``feedback.stop()``), ``"fail"`` (``feedback.fail``
-    or ``skip``, ``value`` is the message) or ``"error"`` (it raised; ``value`` is the
-    traceback). ``stop_advised``: the early-stopping policy said stop before it ended.
+    ``feedback.done(value)``), ``"stop"`` (``feedback.stop()``, or it raised
+    ``sb.TrialPruned``), ``"fail"`` (``feedback.fail`` or ``skip``, ``value`` is the message)
+    or ``"error"`` (it raised; ``value`` is the traceback). ``stop_advised``: the
+    early-stopping policy said stop before it ended. ``record``: what :meth:`Task.record`
+    made of the run.
     """
 
     kind: str
     value: Any = None
     stop_advised: bool = False
+    record: Any = None
 
     def settle(self, feedback: TrialFeedback) -> None:
         """Completes, stops or fails the trial of ``feedback`` accordingly (nothing when the
@@ -123,6 +144,11 @@ class Outcome:
         with the last reported value when there are reports."""
         if feedback.is_finished:
             return
+        take_record = getattr(feedback, "take_record", None)
+        if self.record is not None and take_record is not None:
+            take_record(self.record, self.kind)  # may fail the trial (a bad record)
+            if feedback.is_finished:
+                return
         feedback.stop_advised = feedback.stop_advised or self.stop_advised
         if self.kind == "result":
             last = feedback.last_report
@@ -237,12 +263,24 @@ def call_objective(task: Task, program: Any, feedback: Any, *,
             result = task.objective(program, feedback)
         else:
             result = task.objective(program)
-    except catch as e:
-        return Outcome("error", format_error(e), feedback.stop_advised)
+    except BaseException as e:
+        if is_pruned(e):
+            return Outcome("stop", None, feedback.stop_advised, _record(task, program))
+        if not isinstance(e, catch):
+            raise
+        return Outcome("error", format_error(e), feedback.stop_advised, _record(task, program))
+    record = _record(task, program)
     final = getattr(feedback, "final", None)
     if final is not None:
-        return Outcome(final[0], final[1], feedback.stop_advised)
-    return Outcome("result", result, feedback.stop_advised)
+        return Outcome(final[0], final[1], feedback.stop_advised, record)
+    return Outcome("result", result, feedback.stop_advised, record)
+
+
+def _record(task: Task, program: Any) -> Any:
+    try:
+        return task.record(program)
+    except Exception as e:  # noqa: BLE001 - the run's outcome still counts
+        return {"error": format_error(e)}
 
 
 def format_error(error: BaseException) -> str:
@@ -257,6 +295,14 @@ def takes_feedback(fn: Callable[..., Any]) -> bool:
     >>> takes_feedback(lambda program: 0), takes_feedback(lambda program, feedback: 0)
     (False, True)
     """
+    try:
+        return _takes_feedback(fn)
+    except TypeError:  # not hashable
+        return _takes_feedback.__wrapped__(fn)
+
+
+@functools.lru_cache(maxsize=256)
+def _takes_feedback(fn: Callable[..., Any]) -> bool:
     try:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):

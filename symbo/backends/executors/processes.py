@@ -38,7 +38,7 @@ from symbo.backends.executors.base import (
 from symbo.backends.executors.lifeline import Lifeline, become_worker, kill_group
 from symbo.backends.storage import dna_from_json, dna_to_json
 from symbo.core import SymbolicValueError
-from symbo.dsl import DNA, materialize
+from symbo.dsl import DNA
 
 
 # ---- the worker side -----------------------------------------------------------------------
@@ -78,12 +78,12 @@ def _worker_main(conn: Connection, task: Task, lifeline: Lifeline | None,
             return
         if message is None:
             return
-        number, dna_json = message
+        number, dna_json, payload = message
         feedback: RemoteFeedback | None = None
         try:
             dna = dna_from_json(dna_json)
             dna = DNA(dna.value, dna.children, task.spec)
-            program = materialize(task.space, dna, spec=task.spec, where=task.where, check=False)
+            program = task.program(dna, payload)
             feedback = RemoteFeedback(conn, number, dna)
             # every exception is this trial's: a worker has no terminal to be interrupted from
             outcome = call_objective(task, program, feedback, catch=(BaseException,))
@@ -157,7 +157,8 @@ class ProcessExecutor(Executor):
                     w.kill()
                     w = self._pool[i] = self._new_worker()
                 w.feedback, w.started = feedback, time.monotonic()
-                w.conn.send((feedback.trial_id, dna_to_json(feedback.dna)))
+                w.conn.send((feedback.trial_id, dna_to_json(feedback.dna),
+                             self._task.payload(feedback) if self._task is not None else None))
                 return
         raise SymbolicValueError(f"all {self.capacity} workers are busy")
 

@@ -34,7 +34,7 @@ from symbo.backends.executors.base import (
 )
 from symbo.backends.storage import dna_from_json, dna_to_json
 from symbo.core import SymbolicValueError
-from symbo.dsl import DNA, materialize
+from symbo.dsl import DNA
 
 logger = logging.getLogger("symbo")
 
@@ -86,12 +86,12 @@ class _TaskFeedback(WorkerFeedback):
         return bool(payload)
 
 
-def _run_trial(task: Task, hub: Any, number: int, dna_json: Any) -> Outcome:
+def _run_trial(task: Task, hub: Any, number: int, dna_json: Any, payload: Any = None) -> Outcome:
     feedback: _TaskFeedback | None = None
     try:
         dna = dna_from_json(dna_json)
         dna = DNA(dna.value, dna.children, task.spec)
-        program = materialize(task.space, dna, spec=task.spec, where=task.where, check=False)
+        program = task.program(dna, payload)
         feedback = _TaskFeedback(hub, number, dna)
         return call_objective(task, program, feedback, catch=(BaseException,))
     except BaseException as e:  # noqa: BLE001 - the trial's error, sent back
@@ -125,6 +125,7 @@ class RayExecutor(Executor):
                      log_to_driver=False, configure_logging=False)
         self._remote = ray.remote(num_cpus=1, max_retries=0)(_run_trial)
         self._hub = ray.remote(num_cpus=0)(_Hub).remote()
+        self._task = task
         self._payload = ray.put(task)
         self._take = self._hub.take.remote()
 
@@ -134,7 +135,7 @@ class RayExecutor(Executor):
 
     def submit(self, feedback: TrialFeedback) -> None:
         ref = self._remote.remote(self._payload, self._hub, feedback.trial_id,
-                                  dna_to_json(feedback.dna))
+                                  dna_to_json(feedback.dna), self._task.payload(feedback))
         self._in_flight[ref] = (feedback, time.monotonic())
         self._by_number[feedback.trial_id] = feedback
 

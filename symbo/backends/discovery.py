@@ -1,0 +1,410 @@
+"""Define-by-run studies: spaces that grow while trials run.
+
+``sb.tune(objective)`` with no space runs the user's own code: an objective with no argument
+calls named markers inline; one with one argument gets an Optuna-style trial
+(:class:`~symbo.backends.live_trial.LiveTrial`). A traced space (``sb.trace(fn)``) runs the
+same way, starting from what the trace found. The protocol:
+
+1. The algorithm proposes a DNA of the space known so far (the decisions of earlier trials).
+2. The trial runs; each marker it meets gets the proposed decision. A marker met for the
+   first time (or where the tree said it was inactive) is decided at once, at random (the
+   same draw in every process, seeded per trial and name): no extra run of the objective.
+3. When the trial ends, the markers it met come back with the outcome. New decisions join
+   the study's space, stored with the study (a name with a different definition, or met
+   under another parent, fails that trial with an error naming it; the study goes on). The
+   trial's ``params`` are exactly the markers it met.
+4. The decisions are placed in a tree from the trials' evidence
+   (:mod:`symbo.dsl.trace_tree`): a decision met only under some candidates of a choice is
+   a conditional decision under them. Each trial's DNA in the current tree is read from its
+   params (decisions it did not meet, but that the tree has active, get a fixed random
+   filler).
+5. When the tree changes, the algorithm is set up on the new spec and told every finished
+   trial again (their DNA in the new tree), exactly as when a study is resumed; running
+   trials are its pending proposals. This is the whole algorithm side of a growing space, so
+   every algorithm works with one (see ``README.md``, "Define-by-run", for what each one does
+   with a decision first seen mid-study).
+
+Other processes read the space from the study (``sb.load_study``) and the trials' DNA from
+their params.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import random
+import time
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from symbo.algorithms.base import Algorithm, _rng_state
+from symbo.backends.executors import Task
+from symbo.backends.live_trial import LiveTrial
+from symbo.backends.loop import COORDINATORS, Coordinator, Feedback, Run
+from symbo.core import Dict, SymbolicValueError
+from symbo.dsl import DNA
+from symbo.dsl.trace import TracedProgram, TracedSpace, run_record
+from symbo.dsl.trace_run import Met, fingerprint, is_choice
+from symbo.dsl.trace_tree import Placements
+
+if TYPE_CHECKING:
+    from symbo.backends.study import Study, Trial
+
+logger = logging.getLogger("symbo")
+
+
+# ---- the objective, as executors call it --------------------------------------------------------
+def objective_kind(objective: Any, traced: bool) -> str:
+    """How a define-by-run objective is called: ``"call"`` (no argument: it calls markers
+    inline), ``"trial"`` (one argument: an Optuna-style trial), or for a traced space
+    ``"program"``/``"program+feedback"`` (it calls the program itself)."""
+    from symbo.backends.executors import takes_feedback
+
+    if traced:
+        return "program+feedback" if takes_feedback(objective) else "program"
+    try:
+        params = list(inspect.signature(objective).parameters.values())
+    except (TypeError, ValueError):
+        return "trial"
+    required = [p for p in params if p.default is p.empty
+                and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(required) > 1:
+        raise SymbolicValueError(
+            f"an objective without a space takes no argument (it calls named markers) or one "
+            f"(an Optuna-style trial); {getattr(objective, '__name__', objective)!r} takes "
+            f"{len(required)}")
+    return "trial" if required else "call"
+
+
+def discovered_space(objective: Any) -> TracedSpace:
+    """The (empty) space of ``sb.tune(objective)`` given no space."""
+    if not callable(objective):
+        raise SymbolicValueError(f"the objective must be a function, got {type(objective).__name__}")
+    objective_kind(objective, traced=False)  # takes no argument, or one
+    return TracedSpace(fn=objective, discovered=True)
+
+
+def define_by_run_task(objective: Any, study: Any, catch: tuple[type[BaseException], ...]) -> Task:
+    """The task of a define-by-run study (the objective wrapped, see :func:`objective_kind`)."""
+    space = study.space
+    kind = objective_kind(objective, traced=not space.discovered)
+    return DefineByRunTask(DefineByRunObjective(objective, kind), space, study.spec, study.where,
+                           tuple(catch))
+
+
+class DefineByRunObjective:
+    """Calls the user's objective on a trial's program (see :func:`objective_kind`)."""
+
+    def __init__(self, objective: Any, kind: str) -> None:
+        self.objective = objective
+        self.kind = kind
+
+    def __call__(self, program: TracedProgram, feedback: Any) -> Any:
+        if self.kind == "program":
+            return self.objective(program)
+        if self.kind == "program+feedback":
+            return self.objective(program, feedback)
+        with program.apply():
+            if self.kind == "call":
+                return self.objective()
+            return self.objective(LiveTrial(program, feedback))
+
+
+@attrs.frozen
+class DefineByRunTask(Task):
+    """A task whose program is made from what the coordinator decided (the space in the
+    worker may be older than the study's), and whose record is what the run met."""
+
+    def payload(self, feedback: Any) -> Any:
+        program = feedback.program
+        return {"nodes": {k: _to_json(n) for k, n in program.nodes.items()},
+                "seed": program.seed, "known": program.known, "scopes": program.scopes}
+
+    def program(self, dna: DNA, payload: Any) -> Any:
+        fn = getattr(self.objective, "objective", self.objective)
+        return TracedProgram.of(fn, payload["nodes"], new_markers="decide", seed=payload["seed"],
+                                known=payload["known"], scopes=payload["scopes"])
+
+    def record(self, program: Any) -> Any:
+        return program_record(program)
+
+
+def program_record(program: TracedProgram) -> dict[str, Any]:
+    """What a define-by-run run met, to send to the coordinator: each key with its definition
+    (only where the program did not know it), decision, param, scope and whether the run
+    decided it; and the user attrs it set."""
+    space = program.__dict__.get("_space")
+    known_keys = space.decisions if space is not None else program.__dict__.get("_known", {})
+    return {
+        "met": [[m.key, None if m.key in known_keys else m.definition, _to_json(m.dna),
+                 m.param, m.scope, m.new] for m in program.met],
+        "user_attrs": dict(program.user_attrs),
+    }
+
+
+# ---- the coordinator ----------------------------------------------------------------------------
+class DefineByRunFeedback(Feedback):
+    """A trial's feedback that also takes the run's record (see :class:`DefineByRunTask`);
+    where the program ran in this process (``sb.sample``), it reads the record itself."""
+
+    taken = False
+
+    def take_record(self, record: Any, kind: str) -> None:
+        self.taken = True
+        self._run.take_record(self, record, kind)  # type: ignore[attr-defined]
+
+    def _read_program(self, kind: str) -> None:
+        if not self.taken and not self.is_finished and self.program.met:
+            self.take_record(program_record(self.program), kind)
+
+    def done(self, reward: Any) -> None:
+        self._read_program("done")
+        if not self.is_finished:
+            super().done(reward)
+
+    def stop(self) -> None:
+        self._read_program("stop")
+        if not self.is_finished:
+            super().stop()
+
+    def fail(self, error: str | BaseException) -> None:
+        self._read_program("fail")
+        if not self.is_finished:
+            super().fail(error)
+
+
+class DefineByRunRun(Run):
+    """The coordinator of a study whose space is a :class:`~symbo.dsl.TracedSpace` that grows
+    (see the module docstring)."""
+
+    def __init__(self, study: Study, algorithm: Algorithm, num_trials: int | None,
+                 early_stopping: Any = None, dead_trials: str = "retry",
+                 heartbeat_timeout: float = 60.0) -> None:
+        space = study.space
+        if not isinstance(space, TracedSpace):
+            raise SymbolicValueError(f"a define-by-run study needs a traced space, got "
+                                     f"{type(space).__name__}")
+        self.study = study
+        self._spec_of_trials: Any = None
+        self._seeds = random.Random()
+        self._nodes: dict[int, dict[str, DNA]] = {}   # the decisions of trials, by number
+        self._runs: set[int] = set()                  # trials whose evidence is counted
+        self._placements = Placements(
+            {k: len(m.candidates) for k, m in space.decisions.items() if is_choice(m)},
+            dict(space.scopes), {k: (p[0], tuple(p[1])) for k, p in space.parents.items()})
+        self._pull_space()
+        for trial in study.trials:
+            self._count(trial)
+        self._regrow(tell=False)
+        super().__init__(study, algorithm, num_trials, early_stopping, dead_trials,
+                         heartbeat_timeout)
+        self._spec_of_algorithm = study.spec
+
+    # ---- hooks of Run --------------------------------------------------------------------------
+    def make_program(self, dna: DNA, check: bool) -> Any:
+        return self.space.materialize(dna, check=check, new_markers="decide",
+                                      seed=self._seeds.getrandbits(63))
+
+    def initial_params(self, dna: DNA) -> dict[str, Any]:
+        return {}  # a trial's params are the markers its run meets
+
+    def next_feedback(self) -> Feedback | None:
+        trial = self.next_trial()
+        return None if trial is None else DefineByRunFeedback(self, trial)
+
+    def more_later(self) -> bool:
+        return bool(self.mine)
+
+    def sync(self) -> None:
+        fresh = [t for t in self.study.refresh()
+                 if t.is_finished and t.id not in self.told and t.id not in self.mine]
+        if fresh:
+            if any(k not in self.space.decisions for t in fresh for k in t.params):
+                self._pull_space()
+            for trial in fresh:
+                self._count(trial)
+            self._regrow()
+        for trial in fresh:
+            self.told.add(trial.id)
+            trial.dna = self.space.trial_dna(trial.id, trial.params, self._nodes.get(trial.id))
+            self._tell(trial)
+
+    def save_state(self) -> None:
+        # the history of a growing space is read back from the trials (their params), never
+        # from numbers of an older spec; only the budget is saved
+        self._saved_at = time.monotonic()
+        self.study.storage.save_algorithm_state(
+            self.study.info.id, {"state": None, "num_trials": self.num_trials,
+                                 "worker": self.worker})
+
+    @property
+    def space(self) -> TracedSpace:
+        return self.study.space
+
+    # ---- what a run met -----------------------------------------------------------------------
+    def take_record(self, feedback: DefineByRunFeedback, record: Any, kind: str) -> None:
+        trial = feedback.trial
+        if "error" in record:
+            feedback.fail(f"trial {trial.id}: what the run met could not be read back:\n"
+                          f"{record['error']}")
+            return
+        met = [_met(entry, self.space) for entry in record.get("met", [])]
+        try:
+            self._join(met)
+        except SymbolicValueError as e:
+            trial.params = {m.key: m.param for m in met}
+            feedback.fail(f"trial {trial.id}: {e}")
+            return
+        trial.params = {m.key: m.param for m in met}
+        trial.metadata["user_attrs"] = dict(record.get("user_attrs", {}))
+        self._nodes[trial.id] = {m.key: m.dna for m in met}
+        self._placements.add(run_record(met, kind in ("result", "done")))
+        self._runs.add(trial.id)
+        self._regrow()
+        trial.dna = self.space.trial_dna(trial.id, trial.params, self._nodes[trial.id])
+        self.study.set_params(trial, trial.params)
+
+    def _join(self, met: list[Met]) -> None:
+        """Adds the decisions first met to the space (checked against what is known)."""
+        space = self.space
+        known = space.fingerprints()
+        new: dict[str, Any] = {}
+        scopes: dict[str, str] = {}
+        for m in met:
+            if m.key in known:
+                expected = space.scopes.get(m.key)
+                if expected != m.scope:
+                    raise SymbolicValueError(
+                        f"marker {m.key!r} is met under two different parents: "
+                        f"{_where(expected)} and {_where(m.scope)}")
+                continue
+            if m.definition is None:  # known to the worker, not to us: read the study's space
+                self._pull_space()
+                if m.key not in self.space.decisions:
+                    raise SymbolicValueError(f"marker {m.key!r} is not in the study's space")
+                continue
+            new[m.key] = m.definition
+            if m.scope is not None:
+                scopes[m.key] = m.scope
+        if new:
+            self._add_decisions(new, scopes)
+
+    def _add_decisions(self, new: dict[str, Any], scopes: dict[str, str]) -> None:
+        """Adds decisions to the study's space, as stored (another process may have added
+        one of them first, with another definition: then this trial fails)."""
+        stored = self.study.add_decisions(new, scopes)
+        self._merge(stored if stored is not None else _with(self.space, new, scopes))
+        known = self.space.fingerprints()
+        for key, definition in new.items():
+            if known.get(key) != fingerprint(definition):
+                raise SymbolicValueError(
+                    f"two markers are named {key!r} with different definitions: {known.get(key)} "
+                    f"and {fingerprint(definition)}; one name is one decision, so give one of "
+                    "them another name")
+
+    def _pull_space(self) -> None:
+        stored = self.study.stored_space()
+        if stored is not None:
+            self._merge(stored)
+
+    def _merge(self, stored: TracedSpace) -> None:
+        """Takes the decisions and scopes of ``stored`` that this process does not know."""
+        space = self.space
+        new = {k: m for k, m in stored.decisions.items() if k not in space.decisions}
+        if not new and stored is space:
+            return
+        scopes = {k: s for k, s in stored.scopes.items() if k in new}
+        merged = _with(space, new, scopes) if new else space
+        self._set_space(merged)
+        for key, m in new.items():
+            if is_choice(m):
+                self._placements.add_choice(key, len(m.candidates))
+            if key in scopes:
+                self._placements.add_scope(key, scopes[key])
+
+    def _count(self, trial: Trial) -> None:
+        """Counts a finished trial's evidence (once)."""
+        if not trial.is_finished or trial.id in self._runs or not trial.params:
+            return
+        nodes = self._nodes.get(trial.id)
+        if nodes is None:
+            nodes = self.space.trial_nodes(trial.params)
+            self._nodes[trial.id] = nodes
+        met = [Met(k, self.space.decisions[k], nodes[k], trial.params[k])
+               for k in trial.params if k in nodes]
+        self._placements.add(run_record(met, trial.status == "completed"))
+        self._runs.add(trial.id)
+
+    def _set_space(self, space: TracedSpace) -> None:
+        self.study.space = space
+        self.study.spec = space.dna_spec()
+
+    def _regrow(self, tell: bool = True) -> None:
+        """Re-places the decisions; when the tree changed, re-derives every trial's DNA and
+        sets the algorithm up on the new spec, telling it the finished trials again."""
+        space = self.space
+        parents = {k: [c, list(s)] for k, (c, s) in self._placements.parents().items()}
+        if parents != {k: [p[0], list(p[1])] for k, p in space.parents.items()}:
+            space = space.rebind({"parents": Dict(parents)})
+            self._set_space(space)
+            self.study.store_space(space)
+        spec = self.study.spec
+        if spec == self._spec_of_trials:
+            return
+        self._spec_of_trials = spec
+        for trial in self.study._trials.values():
+            trial.dna = space.trial_dna(trial.id, trial.params, self._nodes.get(trial.id))
+        if not tell or spec == self._spec_of_algorithm:
+            return
+        self._spec_of_algorithm = spec
+        algorithm = self.algorithm
+        rng = getattr(algorithm, "_rng", None)
+        state = _rng_state(rng) if isinstance(rng, random.Random) else None
+        algorithm.setup(spec, num_objectives=len(self.study.objectives))
+        trials = [t for t in self.study._trials.values()]
+        finished = [t for t in trials if t.is_finished and t.id in self.told]
+        rewarded = [t for t in finished if self._rewarded(t)]
+        algorithm.load_state({
+            "history": [[t.dna.to_numbers(), _reward_json(self.study.signed(t.reward))]
+                        for t in rewarded],
+            "num_proposed": algorithm.num_proposed if algorithm.is_setup else len(trials),
+            "failed": [t.dna.to_numbers() for t in finished if not self._rewarded(t)],
+            "pending": [t.dna.to_numbers() for t in trials if t.id in self.mine],
+            "rng": state,
+        })
+        logger.debug("the space grew to %d decisions; %s set up again", len(spec),
+                     type(algorithm).__name__)
+
+
+def _with(space: TracedSpace, new: dict[str, Any], scopes: dict[str, str]) -> TracedSpace:
+    return TracedSpace(fn=space.fn, decisions=Dict({**space.decisions, **new}),
+                       parents=Dict(dict(space.parents)), scopes=Dict({**space.scopes, **scopes}))
+
+
+def _where(scope: str | None) -> str:
+    return "the top level" if scope is None else f"a callable candidate of {scope!r}"
+
+
+def _met(entry: list[Any], space: TracedSpace) -> Met:
+    key, definition, node, param, scope, new = entry
+    if definition is None:
+        definition = space.decisions.get(key)
+    return Met(key, definition, _from_json(node), param, scope, new)
+
+
+def _to_json(dna: DNA) -> list:
+    return [dna.value, [_to_json(c) for c in dna.children]]
+
+
+def _from_json(data: Any) -> DNA:
+    value, children = data
+    return DNA(value, tuple(_from_json(c) for c in children))
+
+
+def _reward_json(reward: Any) -> Any:
+    return list(reward) if isinstance(reward, tuple) else reward
+
+
+COORDINATORS.append(Coordinator(lambda study: isinstance(study.space, TracedSpace),
+                                DefineByRunRun, define_by_run_task))
