@@ -1,7 +1,9 @@
 """Structural comparison: ``sb.eq``, ``sb.hash`` and ``sb.diff``.
 
 Two symbolic values are equal when they have the same type and equal children; ``hash`` agrees
-with ``eq``. ``diff`` lists the leaves where two trees differ.
+with ``eq``. A class (symbolic or not) with its own ``sym_eq`` method decides its equality.
+``lt``/``gt`` order any two values (PyGlove's symbolic order). ``diff`` lists the leaves where
+two trees differ.
 
 >>> import symbo as sb
 >>> a, b = sb.Dict(x=1, y=[1, 2]), sb.Dict(x=1, y=[1, 3])
@@ -26,8 +28,53 @@ _NONE = type(None)
 _NAN_HASH = hash((float, "nan"))
 
 
+_CUSTOM_EQ: dict[type, bool] = {}
+
+
+def _custom_eq(t: type) -> bool:
+    """Whether values of class ``t`` define their own ``sym_eq`` (cached per class)."""
+    custom = _CUSTOM_EQ.get(t)
+    if custom is None:
+        method = getattr(t, "sym_eq", None)
+        custom = _CUSTOM_EQ[t] = method is not None and callable(method) and \
+            method is not Symbolic.sym_eq
+    return custom
+
+
 def eq(a: Any, b: Any) -> bool:
-    """Structural equality of two (symbolic or plain) values."""
+    """Structural equality of two (symbolic or plain) values.
+
+    A value whose class defines ``sym_eq`` (a symbolic class overriding it, or any other class
+    with such a method) is compared by it, the left one first.
+
+    >>> import symbo as sb
+    >>> class Approx:
+    ...     def __init__(self, v): self.v = v
+    ...     def sym_eq(self, other): return abs(self.v - other) < 0.1
+    >>> sb.eq(sb.Dict(x=Approx(1.0)), sb.Dict(x=1.05))
+    True
+    """
+    if a is b:
+        return True
+    ta = type(a)
+    tb = type(b)
+    if ta is not tb:
+        if _custom_eq(ta):
+            return bool(a.sym_eq(b))
+        if _custom_eq(tb):
+            return bool(b.sym_eq(a))
+    elif ta is int or ta is str or ta is bool or ta is _NONE:
+        return a == b
+    elif ta is float:
+        return a == b or (a != a and b != b)
+    elif _custom_eq(ta):
+        return bool(a.sym_eq(b))
+    return structural_eq(a, b)
+
+
+def structural_eq(a: Any, b: Any) -> bool:
+    """``eq`` without asking ``a`` or ``b`` for their own ``sym_eq`` (what the default
+    ``Symbolic.sym_eq`` does; children still use ``eq``)."""
     if a is b:
         return True
     ta = type(a)
@@ -59,8 +106,13 @@ def eq(a: Any, b: Any) -> bool:
                     return False
             return True
         names = _field_names(ta)
-        if names is None:
-            return _eq_seq((v for _, v in a.sym_items()), (v for _, v in b.sym_items()))
+        if names is None or getattr(ta, "_sym_dynamic_check", None) is not None:
+            ia, ib = dict(a.sym_items()), dict(b.sym_items())
+            if ia.keys() != ib.keys():
+                return False
+            return _eq_seq(ia.values(), ib.values())
+        if ta not in _EQ_NAMES and not _custom_eq(ta):
+            _EQ_NAMES[ta] = names
         da, db = a.__dict__, b.__dict__
         return _eq_seq([da[n] for n in names], [db[n] for n in names])
     return _eq_plain(a, b)
@@ -78,7 +130,7 @@ def _eq_seq(xs: Any, ys: Any) -> bool:
             if x != y:
                 return False
         else:
-            names = _NAMES.get(tx)
+            names = _EQ_NAMES.get(tx)
             if names is None:
                 if not eq(x, y):
                     return False
@@ -100,6 +152,9 @@ def _eq_seq(xs: Any, ys: Any) -> bool:
 
 
 _NAMES: dict[type, tuple[str, ...]] = {}
+# Classes whose objects ``_eq_seq`` may compare field by field in place: symbolic classes with a
+# fixed set of fields and no ``sym_eq`` of their own.
+_EQ_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def _field_names(cls: type) -> tuple[str, ...] | None:
@@ -114,6 +169,10 @@ def _field_names(cls: type) -> tuple[str, ...] | None:
 
 
 def _eq_plain(a: Any, b: Any) -> bool:
+    if _custom_eq(type(a)):
+        return bool(a.sym_eq(b))
+    if _custom_eq(type(b)):
+        return bool(b.sym_eq(a))
     if isinstance(a, float) and isinstance(b, float):
         return a == b or (math.isnan(a) and math.isnan(b))
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
@@ -148,8 +207,8 @@ def sym_hash(value: Any) -> int:
         if isinstance(value, dict):
             return hash((dict, frozenset((k, sym_hash(v)) for k, v in dict.items(value))))
         names = _field_names(t)
-        if names is None:
-            return hash((t, _hash_seq(v for _, v in value.sym_items())))
+        if names is None or getattr(t, "_sym_dynamic_check", None) is not None:
+            return hash((t, tuple((k, sym_hash(v)) for k, v in value.sym_items())))
         return _object_hash(value, t, names)
     if isinstance(value, list):
         return hash((list, _hash_seq(value)))
@@ -172,7 +231,10 @@ def _hash_seq(values: Any) -> tuple:
             append(v)
             continue
         names = _NAMES.get(t)
-        append(sym_hash(v) if names is None else _object_hash(v, t, names))
+        if names is None or getattr(t, "_sym_dynamic_check", None) is not None:
+            append(sym_hash(v))
+        else:
+            append(_object_hash(v, t, names))
     return tuple(out)
 
 
@@ -188,41 +250,243 @@ def _object_hash(value: Any, t: type, names: tuple[str, ...]) -> int:
     return hash(tuple(fields))
 
 
-@attrs.frozen(slots=True)
-class Diff:
-    """A difference at one key path: the value on the left and on the right (or MISSING)."""
+# ---- symbolic order -------------------------------------------------------------------------
+def lt(a: Any, b: Any) -> bool:
+    """Whether ``a`` sorts before ``b`` in the symbolic order (PyGlove's ``pg.lt``).
 
-    left: Any
-    right: Any
+    Values of different kinds sort by kind: MISSING, None, numbers and bools, str, list, tuple,
+    set, dict, then other classes by qualified name. Numbers and strings compare as usual;
+    lists and dicts (and objects of one class, by their fields) by their first differing item,
+    then by length; other values by their ``sym_lt`` method or ``<``.
+
+    >>> import symbo as sb
+    >>> sb.lt(None, 1), sb.lt(["a", "b", "c"], ["b"]), sb.lt({"x": 1}, {"y": 1})
+    (True, True, True)
+    """
+    if a is b or a is None or a is MISSING:
+        return a is not b and _kind_order(a) < _kind_order(b)
+    if type(a) is not type(b):
+        ka, kb = _kind_order(a), _kind_order(b)
+        if ka != kb:
+            return ka < kb
+    if isinstance(a, (int, float, str)):
+        return a < b
+    if isinstance(a, (list, tuple)):
+        return _lt_seq(list(a), list(b))
+    if isinstance(a, dict):
+        return _lt_items(list(a.items()), list(b.items()))
+    method = getattr(a, "sym_lt", None)
+    if method is not None and callable(method):
+        return bool(method(b))
+    return bool(a < b)
+
+
+def gt(a: Any, b: Any) -> bool:
+    """Whether ``a`` sorts after ``b`` in the symbolic order (``lt(b, a)``).
+
+    >>> import symbo as sb
+    >>> sb.gt(sb.Dict(a=1), sb.Dict(a=0))
+    True
+    """
+    return lt(b, a)
+
+
+def structural_lt(a: Any, b: Any) -> bool:
+    """The symbolic order of a symbolic value: by kind, then (objects of one class) by their
+    fields in order (what the default ``Symbolic.sym_lt`` does)."""
+    if type(a) is not type(b):
+        ka, kb = _kind_order(a), _kind_order(b)
+        if ka != kb:
+            return ka < kb
+        if not isinstance(b, Symbolic):
+            return False
+    if isinstance(a, list):
+        return _lt_seq(list(list.__iter__(a)), list(b))
+    if isinstance(a, dict):
+        return _lt_items(list(dict.items(a)), list(b.items()))
+    return _lt_items(list(a.sym_items()), list(b.sym_items()))
+
+
+def _lt_seq(xs: list, ys: list) -> bool:
+    for x, y in zip(xs, ys, strict=False):
+        if not eq(x, y):
+            return lt(x, y)
+    return len(xs) < len(ys)
+
+
+def _lt_items(xs: list, ys: list) -> bool:
+    for (kx, x), (ky, y) in zip(xs, ys, strict=False):
+        if kx != ky:
+            return lt(kx, ky)
+        if not eq(x, y):
+            return lt(x, y)
+    return len(xs) < len(ys)
+
+
+def _kind_order(value: Any) -> str:
+    if value is MISSING:
+        return "0"
+    if value is None:
+        return "1"
+    if isinstance(value, (bool, int, float)):
+        return "2"
+    if isinstance(value, str):
+        return "3"
+    if isinstance(value, list):
+        return "4"
+    if isinstance(value, tuple):
+        return "5"
+    if isinstance(value, (set, frozenset)):
+        return "6"
+    if isinstance(value, dict):
+        return "7"
+    return type(value).__qualname__
+
+
+# ---- differences ----------------------------------------------------------------------------
+@attrs.frozen(slots=True, eq=False)
+class Diff:
+    """A difference at one key path: the value on the left and on the right (or MISSING).
+
+    A Diff is true when the two sides differ: ``bool(sb.Diff(1, 1))`` is False, and such a
+    Diff equals its common value.
+
+    >>> import symbo as sb
+    >>> bool(sb.Diff(1, 2)), bool(sb.Diff(1, 1)), sb.Diff(1, 1) == 1, sb.Diff(1, 1).value
+    (True, False, True, 1)
+    """
+
+    left: Any = MISSING
+    right: Any = MISSING
+
+    def __bool__(self) -> bool:
+        return not eq(self.left, self.right)
+
+    @property
+    def is_leaf(self) -> bool:
+        """Always True: a flattened diff has no children."""
+        return True
+
+    @property
+    def value(self) -> Any:
+        """The common value when the two sides are the same."""
+        if self:
+            from symbo.core.errors import SymbolicValueError
+
+            raise SymbolicValueError(
+                f"'value' cannot be read when 'left' and 'right' differ: left={self.left!r}, "
+                f"right={self.right!r}"
+            )
+        return self.left
+
+    def sym_eq(self, other: Any) -> bool:
+        if isinstance(other, Diff):
+            return eq(self.left, other.left) and eq(self.right, other.right)
+        return not self and eq(self.left, other)
+
+    def __eq__(self, other: object) -> bool:
+        return self.sym_eq(other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.sym_eq(other)
+
+    def __hash__(self) -> int:
+        return sym_hash(self.left) if not self else hash((sym_hash(self.left),
+                                                           sym_hash(self.right)))
 
     def __repr__(self) -> str:
-        return f"Diff(left={self.left!r}, right={self.right!r})"
+        return f"Diff(left={_show(self.left)}, right={_show(self.right)})"
 
 
-def diff(a: Any, b: Any) -> dict[KeyPath, Diff]:
-    """The key paths where ``a`` and ``b`` differ, deepest first reported where types agree.
+def _show(value: Any) -> str:
+    if isinstance(value, type):
+        from symbo.core.formatting import type_label
 
-    Children of objects of the same type are compared one by one; values of different types
-    are reported whole. Keys present on one side only appear with ``MISSING`` on the other.
+        return type_label(value)
+    return repr(value)
+
+
+_MODES = ("diff", "same", "both")
+
+
+def diff(a: Any, b: Any, *, collapse: Any = "same_type",
+         mode: str = "diff") -> dict[KeyPath, Diff]:
+    """The key paths where ``a`` and ``b`` differ: ``{KeyPath: Diff(left, right)}``.
+
+    Lists and dicts are compared item by item (keys present on one side only appear with
+    ``MISSING`` on the other); two symbolic objects are compared field by field when
+    ``collapse`` says so: ``"same_type"`` (the default) when they are of one class, ``True``
+    for any two objects or dicts, ``False`` never, or a function ``fn(a, b) -> bool``.
+    Objects of different classes compared field by field add ``Diff(type_a, type_b)`` under
+    the key ``_type``. Other values are reported whole. ``mode="same"`` reports the values
+    that are the same instead (``Diff(v, v)``, falsy), ``mode="both"`` both.
+
+    >>> import symbo as sb
+    >>> class B(sb.Object):
+    ...     x: int
+    ...     y: int
+    >>> class C(B):
+    ...     pass
+    >>> sb.diff(B(1, 2), C(1, 3), collapse=True)
+    {KeyPath('y'): Diff(left=2, right=3), KeyPath('_type'): Diff(left=B, right=C)}
+    >>> sb.diff(B(1, 2), B(1, 3), mode="same")
+    {KeyPath('x'): Diff(left=1, right=1)}
     """
+    if mode not in _MODES:
+        from symbo.core.errors import SymbolicValueError
+
+        raise SymbolicValueError(f"diff mode must be one of {list(_MODES)}, got {mode!r}")
     out: dict[KeyPath, Diff] = {}
-    _diff(a, b, KeyPath(), out)
+    _diff(a, b, KeyPath(), out, collapse, mode)
     return out
 
 
-def _children(value: Any) -> dict | None:
+def _should_collapse(a: Any, b: Any, collapse: Any) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return True
+    if isinstance(a, list):
+        return isinstance(b, list)
+    if isinstance(a, (dict, Symbolic)) and isinstance(b, (dict, Symbolic)) \
+            and not isinstance(b, list):
+        if isinstance(collapse, bool):
+            return collapse
+        if collapse == "same_type":
+            return type(a) is type(b)
+        if callable(collapse):
+            return bool(collapse(a, b))
+        from symbo.core.errors import SymbolicValueError
+
+        raise SymbolicValueError(
+            f"unsupported collapse value {collapse!r}: use True, False, 'same_type' or a "
+            "function (a, b) -> bool"
+        )
+    return False
+
+
+def _children(value: Any) -> dict:
     if isinstance(value, Symbolic):
         return dict(value.sym_items())
-    return None
+    if isinstance(value, dict):
+        return dict(value)
+    return dict(enumerate(value))
 
 
-def _diff(a: Any, b: Any, path: KeyPath, out: dict[KeyPath, Diff]) -> None:
+def _diff(a: Any, b: Any, path: KeyPath, out: dict[KeyPath, Diff], collapse: Any,
+          mode: str) -> bool:
+    """Adds the entries for ``a`` and ``b`` at ``path``; returns whether they differ."""
     if eq(a, b):
-        return
-    if type(a) is type(b) and isinstance(a, Symbolic):
-        ca, cb = _children(a), _children(b)
-        assert ca is not None and cb is not None
-        for key in list(ca) + [k for k in cb if k not in ca]:
-            _diff(ca.get(key, MISSING), cb.get(key, MISSING), path + key, out)
-        return
-    out[path] = Diff(a, b)
+        if mode != "diff":
+            out[path] = Diff(a, b)
+        return False
+    if not _should_collapse(a, b, collapse):
+        if mode != "same":
+            out[path] = Diff(a, b)
+        return True
+    ca, cb = _children(a), _children(b)
+    for key in list(ca) + [k for k in cb if k not in ca]:
+        _diff(ca.get(key, MISSING), cb.get(key, MISSING), path + key, out, collapse, mode)
+    same_kind = (isinstance(a, list) and isinstance(b, list)) or \
+        (isinstance(a, dict) and isinstance(b, dict))  # sb.List/list, sb.Dict/dict
+    if type(a) is not type(b) and not same_kind:
+        out[path + "_type"] = Diff(type(a), type(b))
+    return True

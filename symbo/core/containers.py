@@ -13,8 +13,10 @@ the tree. Plain lists and dicts given to a symbolic object become these.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, SupportsIndex
+
+import attrs
 
 from symbo.core.errors import SymbolicKeyError, SymbolicTypeError, at
 from symbo.core.keypath import Key, KeyPath
@@ -22,6 +24,28 @@ from symbo.core.node import MISSING, FieldUpdate, Symbolic, Undo, _link, notify_
 from symbo.core.validation import Check, CheckFailure
 
 _ATOMIC = (int, float, str, bool, type(None), bytes, complex)
+OnChange = Callable[[dict[KeyPath, FieldUpdate]], Any]
+
+
+@attrs.frozen(slots=True)
+class Insertion:
+    """A value to insert into a list by ``rebind``, before the item at the given index.
+
+    >>> import symbo as sb
+    >>> sb.List([0, 1]).rebind({0: sb.Insertion(2)})
+    List([2, 0, 1])
+    """
+
+    value: Any
+
+
+def same_value(old: Any, new: Any) -> bool:
+    """Whether setting ``new`` where ``old`` is changes nothing (the same object, or an equal
+    number, string or bool of the same type)."""
+    if old is new:
+        return True
+    t = type(old)
+    return t is type(new) and t in _ATOMIC and old == new
 
 
 def _path_of(node: Symbolic, key: Key) -> KeyPath:
@@ -66,16 +90,22 @@ class List(_Container, list):
     List([1, 20, 3])
     """
 
-    __slots__ = ("_sym_parent", "_sym_key", "_sym_sealed", "_sym_element")
+    __slots__ = ("_sym_parent", "_sym_key", "_sym_sealed", "_sym_element", "_sym_onchange")
     _sym_plain = list
 
-    def __init__(self, items: Iterable[Any] = (), *, element: Check | None = None) -> None:
+    def __init__(self, items: Iterable[Any] = (), *, element: Check | None = None,
+                 sealed: bool = False, onchange_callback: OnChange | None = None) -> None:
+        """``sealed=True`` makes the list (and what it holds) refuse edits;
+        ``onchange_callback(updates)`` is called after each edit at or below it."""
         list.__init__(self)
         self._sym_parent = None
         self._sym_key = None
         self._sym_sealed = False
         self._sym_element = element
+        self._sym_onchange = onchange_callback
         self._sym_fill(items)
+        if sealed:
+            self.seal()
 
     def _sym_fill(self, items: Iterable[Any]) -> None:
         """Fills this (empty) list; on an error it is left empty and the items left free."""
@@ -132,6 +162,7 @@ class List(_Container, list):
         out._sym_key = None
         out._sym_sealed = False
         out._sym_element = element
+        out._sym_onchange = None
         out._sym_fill(value)
         return out
 
@@ -202,6 +233,90 @@ class List(_Container, list):
 
         return old, undo_set
 
+    def _sym_edit_indices(self, edits: list[tuple[Key, Any, KeyPath]]
+                          ) -> tuple[list[FieldUpdate], Undo]:
+        """Applies a rebind's edits of this list together, each index meaning the item at that
+        index *before* the edit: set, delete (MISSING), insert before (``Insertion``) and
+        append (the indices ``len``, ``len + 1``, ...). Returns (updates, undo)."""
+        n = len(self)
+        sets: dict[int, Any] = {}
+        deletes: set[int] = set()
+        inserts: dict[int, list[Any]] = {}
+        appends: dict[int, tuple[Any, KeyPath]] = {}
+        tail: list[Any] = []  # insertions at or after the end
+
+        def fail(path: KeyPath, reason: str) -> SymbolicKeyError:
+            return SymbolicKeyError(at(self.sym_path, f"unknown key path {str(path)!r}: {reason}"))
+
+        for key, value, path in edits:
+            if type(key) is not int:
+                raise fail(path, f"list index must be int, got {key!r}")
+            i = key + n if key < 0 else key
+            if i < 0:
+                raise fail(path, f"no index {key} in a list of {n}")
+            if isinstance(value, Insertion):
+                value = self._sym_check(min(i, n), value.value)
+                if i >= n:
+                    tail.append(value)
+                else:
+                    inserts.setdefault(i, []).append(value)
+            elif value is MISSING:
+                if i >= n:
+                    raise fail(path, f"no index {key} to delete in a list of {n}")
+                deletes.add(i)
+                sets.pop(i, None)
+            elif i >= n:
+                appends[i] = (self._sym_check(i, value), path)
+            else:
+                value = self._sym_check(i, value)
+                if i not in deletes and not same_value(list.__getitem__(self, i), value):
+                    sets[i] = value
+        for i in sorted(appends):
+            if i != n + sorted(appends).index(i):
+                raise fail(appends[i][1], f"no index {i} in a list of {n}")
+        if not (sets or deletes or inserts or appends or tail):
+            return [], _no_undo
+        before = list(list.__iter__(self))
+        after: list[Any] = []
+        added: list[Any] = []
+        updates: list[FieldUpdate] = []
+
+        def adopt(value: Any, key: int) -> Any:
+            value = self._sym_adopt(value, -1 - len(added)) if isinstance(value, Symbolic) \
+                else value
+            added.append(value)
+            updates.append(FieldUpdate(KeyPath._from_keys((key,)), self,
+                                       before[key] if key in sets else MISSING, value))
+            return value
+
+        for i, item in enumerate(before):
+            for value in inserts.get(i, ()):
+                after.append(adopt(value, i))
+            if i in deletes:
+                updates.append(FieldUpdate(KeyPath._from_keys((i,)), self, item, MISSING))
+            elif i in sets:
+                after.append(adopt(sets[i], i))
+            else:
+                after.append(item)
+        for i in sorted(appends):
+            after.append(adopt(appends[i][0], i))
+        for value in tail:
+            after.append(adopt(value, n + len(appends)))
+        list.__init__(self, after)
+        for item in before:
+            if isinstance(item, Symbolic) and not any(item is a for a in after):
+                _link(item, None, None)
+        self._sym_reindex()
+
+        def undo() -> None:
+            for value in added:
+                if isinstance(value, Symbolic) and not any(value is b for b in before):
+                    _link(value, None, None)
+            list.__init__(self, before)
+            self._sym_reindex()
+
+        return updates, undo
+
     def _sym_reindex(self, start: int = 0) -> None:
         for i in range(start, len(self)):
             item = list.__getitem__(self, i)
@@ -215,6 +330,7 @@ class List(_Container, list):
         out._sym_key = None
         out._sym_sealed = self._sym_sealed
         out._sym_element = self._sym_element
+        out._sym_onchange = self._sym_onchange
         append = list.append
         for i, item in enumerate(list.__iter__(self)):
             if type(item) in _ATOMIC:
@@ -275,16 +391,29 @@ class List(_Container, list):
 
             self._sym_edit(do)
             return
+        if not hasattr(type(index), "__index__"):
+            raise SymbolicTypeError(
+                at(self.sym_path, f"list indices must be integers or slices, not "
+                                  f"{type(index).__name__} {index!r}")
+            )
         self._sym_check_not_sealed()
         n = len(self)
         i = index.__index__()
         if not -n <= i < n:
             raise IndexError(at(self.sym_path, f"list index {i} out of range"))
         value = self._sym_check(i % n, value)
+        if same_value(list.__getitem__(self, i % n), value):
+            return
         old, undo = self._sym_assign(i % n, value)
         notify_or_undo([FieldUpdate(KeyPath._from_keys((i % n,)), self, old, value)], undo)
 
     def __delitem__(self, index: Any) -> None:
+        if not isinstance(index, slice) and not hasattr(type(index), "__index__"):
+            raise SymbolicTypeError(
+                at(self.sym_path, f"list indices must be integers or slices, not "
+                                  f"{type(index).__name__} {index!r}")
+            )
+
         def do() -> None:
             olds = list.__getitem__(self, index) if isinstance(index, slice) else [self[index]]
             list.__delitem__(self, index)
@@ -394,20 +523,27 @@ class Dict(_Container, dict):
     (0.1, List([32]))
     """
 
-    __slots__ = ("_sym_parent", "_sym_key", "_sym_sealed", "_sym_value_check")
+    __slots__ = ("_sym_parent", "_sym_key", "_sym_sealed", "_sym_value_check", "_sym_onchange")
     _sym_plain = dict
 
-    def __init__(self, items: Any = (), /, **kwargs: Any) -> None:
+    def __init__(self, items: Any = (), /, *, sealed: bool = False,
+                 onchange_callback: OnChange | None = None, **kwargs: Any) -> None:
+        """``sealed=True`` makes the dict (and what it holds) refuse edits;
+        ``onchange_callback(updates)`` is called after each edit at or below it. (Keys
+        named ``sealed`` or ``onchange_callback`` are given in the first argument.)"""
         dict.__init__(self)
-        self._sym_parent = None
-        self._sym_key = None
-        self._sym_sealed = False
-        self._sym_value_check = None
+        object.__setattr__(self, "_sym_parent", None)
+        object.__setattr__(self, "_sym_key", None)
+        object.__setattr__(self, "_sym_sealed", False)
+        object.__setattr__(self, "_sym_value_check", None)
+        object.__setattr__(self, "_sym_onchange", onchange_callback)
         try:
             given = dict(items, **kwargs) if kwargs or not isinstance(items, dict) else items
             self._sym_fill(given)
         except CheckFailure as e:  # pragma: no cover - no checks on a plain Dict
             raise e.to_error(KeyPath()) from None
+        if sealed:
+            self.seal()
 
     def _sym_fill(self, items: dict) -> None:
         """Fills this (empty) dict; on an error it is left empty and the values left free."""
@@ -465,10 +601,7 @@ class Dict(_Container, dict):
             return value
         out = cls.__new__(cls)
         dict.__init__(out)
-        out._sym_parent = None
-        out._sym_key = None
-        out._sym_sealed = False
-        out._sym_value_check = check
+        _init_dict_slots(out, False, check)
         out._sym_fill(value)
         return out
 
@@ -477,19 +610,32 @@ class Dict(_Container, dict):
         """A sealed, read-only Dict over values that belong to another node."""
         out = cls.__new__(cls)
         dict.__init__(out, items)
-        out._sym_parent = None
-        out._sym_key = None
-        out._sym_sealed = True
-        out._sym_value_check = None
+        _init_dict_slots(out, True, None)
         return out
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_sym_"):  # a slot not set yet (unpickling, __new__)
+            raise AttributeError(name)
         try:
             return dict.__getitem__(self, name)
         except KeyError:
             raise AttributeError(
                 f"{at(self.sym_path, '')}Dict has no key or attribute {name!r}".lstrip(": ")
             ) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """``d.key = value`` sets a key (names starting with ``_`` are attributes)."""
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+        else:
+            self[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        """``del d.key`` deletes a key."""
+        if name.startswith("_"):
+            object.__delattr__(self, name)
+        else:
+            del self[name]
 
     # ---- tree protocol -------------------------------------------------------------------
     def sym_items(self) -> Iterator[tuple[Key, Any]]:
@@ -545,10 +691,8 @@ class Dict(_Container, dict):
     def _sym_clone(self, deep: bool, memo: dict) -> Dict:
         out = Dict.__new__(type(self))
         dict.__init__(out)
-        out._sym_parent = None
-        out._sym_key = None
-        out._sym_sealed = self._sym_sealed
-        out._sym_value_check = self._sym_value_check
+        _init_dict_slots(out, self._sym_sealed, self._sym_value_check)
+        object.__setattr__(out, "_sym_onchange", self._sym_onchange)
         setitem = dict.__setitem__
         for key, value in dict.items(self):
             if type(value) in _ATOMIC:
@@ -570,6 +714,8 @@ class Dict(_Container, dict):
         updates: list[FieldUpdate] = []
         try:
             for k, v in checked:
+                if same_value(dict.get(self, k, MISSING), v):  # type: ignore[call-overload]
+                    continue
                 old, undo = self._sym_assign(k, v)
                 undos.append(undo)
                 updates.append(FieldUpdate(KeyPath._from_keys((k,)), self, old, v))
@@ -632,12 +778,25 @@ class Dict(_Container, dict):
 
 def _rebuild_dict(items: dict, check: Check | None = None, sealed: bool = False) -> Dict:
     out = Dict(items)
-    out._sym_value_check = check
-    out._sym_sealed = sealed
+    object.__setattr__(out, "_sym_value_check", check)
+    object.__setattr__(out, "_sym_sealed", sealed)
     return out
 
 
+def _init_dict_slots(out: Dict, sealed: bool, check: Check | None) -> None:
+    setattr_ = object.__setattr__
+    setattr_(out, "_sym_parent", None)
+    setattr_(out, "_sym_key", None)
+    setattr_(out, "_sym_sealed", sealed)
+    setattr_(out, "_sym_value_check", check)
+    setattr_(out, "_sym_onchange", None)
+
+
 # ---- helpers ----------------------------------------------------------------------------------
+def _no_undo() -> None:
+    pass
+
+
 def _unlink(value: Any) -> None:
     if isinstance(value, Symbolic):
         _link(value, None, None)

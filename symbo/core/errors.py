@@ -40,6 +40,10 @@ class SymbolicKeyError(SymbolicError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class SymbolicAttributeError(SymbolicKeyError, AttributeError):
+    """A missing symbolic attribute (``sym_getattr``): both a KeyError and an AttributeError."""
+
+
 class SealedError(SymbolicError, PermissionError):
     """An edit of a sealed symbolic value."""
 

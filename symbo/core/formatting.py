@@ -67,7 +67,8 @@ def _items(value: Symbolic, hide_default: bool) -> list[tuple[str, Any]]:
     items = []
     fields = type(value).sym_schema().by_name  # type: ignore[attr-defined]
     for key, v in value.sym_items():
-        if hide_default and eq(v, fields[key].default):
+        f = fields.get(key)
+        if hide_default and f is not None and eq(v, f.default):
             continue
         items.append((f"{key}=", v))
     return items

@@ -49,10 +49,13 @@ class KeyPath:
         object.__setattr__(self, "_text", None)
 
     @staticmethod
-    def parse(text: str | KeyPath) -> KeyPath:
-        """Parses ``"a.b[0]['odd key']"``; an empty string is the root path."""
+    def parse(text: str | int | KeyPath) -> KeyPath:
+        """Parses ``"a.b[0]['odd key']"``; an empty string is the root path, an int the path
+        of one list index."""
         if isinstance(text, KeyPath):
             return text
+        if type(text) is int:
+            return KeyPath._from_keys((text,))
         if not isinstance(text, str):
             raise SymbolicValueError(
                 f"a key path must be a str, got {type(text).__name__} {text!r}"
@@ -116,6 +119,48 @@ class KeyPath:
     def is_prefix_of(self, other: KeyPath) -> bool:
         return other.keys[: len(self.keys)] == self.keys
 
+    def query(self, value: object) -> object:
+        """The value at this path inside ``value`` (symbolic, or plain dicts, lists, tuples
+        and objects' attributes); raises a KeyError (``SymbolicKeyError``) naming the first
+        key that is not there.
+
+        >>> import symbo as sb
+        >>> sb.KeyPath.parse("a[1].b").query({"a": [0, {"b": 2}]})
+        2
+        """
+        from symbo.core.errors import SymbolicKeyError
+
+        node = value
+        for i, key in enumerate(self.keys):
+            found, child = _child(node, key)
+            if not found:
+                where = str(KeyPath._from_keys(self.keys[:i])) or "the root"
+                raise SymbolicKeyError(
+                    f"key path {str(self)!r}: no key {key!r} in the {type(node).__name__} "
+                    f"at {where}"
+                )
+            node = child
+        return node
+
+    def get(self, value: object, default: object = None) -> object:
+        """The value at this path inside ``value``, or ``default`` when it is not there.
+
+        >>> import symbo as sb
+        >>> sb.KeyPath.parse("a.x").get({"a": {}}, "none")
+        'none'
+        """
+        node = value
+        for key in self.keys:
+            found, node = _child(node, key)
+            if not found:
+                return default
+        return node
+
+    def exists(self, value: object) -> bool:
+        """Whether this path leads to a value inside ``value``."""
+        sentinel = object()
+        return self.get(value, sentinel) is not sentinel
+
     def __len__(self) -> int:
         return len(self.keys)
 
@@ -144,6 +189,26 @@ class KeyPath:
 
     def __lt__(self, other: KeyPath) -> bool:
         return _sort_key(self.keys) < _sort_key(KeyPath.parse(other).keys)
+
+
+def _child(node: object, key: Key) -> tuple[bool, object]:
+    """(True, child at key) or (False, None) for symbolic values, dicts, sequences, objects."""
+    from symbo.core.node import Symbolic
+
+    if isinstance(node, Symbolic):
+        try:
+            return True, node._sym_child(key)
+        except KeyError:
+            return False, None
+    if isinstance(node, dict):
+        return (True, node[key]) if key in node else (False, None)
+    if isinstance(node, (list, tuple)):
+        if type(key) is int and -len(node) <= key < len(node):
+            return True, node[key]
+        return False, None
+    if type(key) is str and not key.startswith("_") and hasattr(node, key):
+        return True, getattr(node, key)
+    return False, None
 
 
 def _sort_key(keys: tuple[Key, ...]) -> tuple:

@@ -15,6 +15,7 @@ List([32])
 
 from __future__ import annotations
 
+import re
 import sys
 import typing
 from collections.abc import Callable, Iterator
@@ -24,7 +25,13 @@ import attrs
 
 from symbo.core import registry
 from symbo.core.containers import _ATOMIC, Dict, _clone_child, _copy_leaf, _unlink
-from symbo.core.errors import SymbolicKeyError, SymbolicTypeError, at, error_at
+from symbo.core.errors import (
+    SymbolicKeyError,
+    SymbolicTypeError,
+    SymbolicValueError,
+    at,
+    error_at,
+)
 from symbo.core.keypath import Key, KeyPath
 from symbo.core.node import MISSING, Symbolic, Undo, _link
 from symbo.core.validation import ANY, Check, CheckFailure, PredicateCheck, compile_check
@@ -38,6 +45,7 @@ class FieldSpec:
     doc: str | None = None
     check: Callable[[Any], bool] | None = None
     message: str | None = None
+    frozen: bool = False
 
 
 def field(
@@ -46,18 +54,25 @@ def field(
     doc: str | None = None,
     check: Callable[[Any], bool] | None = None,
     message: str | None = None,
+    frozen: bool = False,
 ) -> Any:
     """Declares a field with a docstring and/or an extra value check.
+
+    ``frozen=True`` fixes the field to its default: it is not an argument of the constructor
+    and cannot be rebound (as ``x: typing.Final[int] = 1`` does).
 
     >>> import symbo as sb
     >>> class Conv(sb.Object):
     ...     filters: int = sb.field(32, doc="output channels", check=lambda v: v > 0)
+    ...     kind: str = sb.field("conv", frozen=True)
     >>> Conv(filters=-1)
     Traceback (most recent call last):
     ...
     symbo.core.errors.SymbolicValueError: filters: -1 rejected by <lambda>
+    >>> Conv(8).kind
+    'conv'
     """
-    return FieldSpec(default, doc, check, message)
+    return FieldSpec(default, doc, check, message, frozen)
 
 
 @attrs.frozen(slots=True)
@@ -69,6 +84,7 @@ class Field:
     check: Check
     default: Any = MISSING
     doc: str | None = None
+    frozen: bool = False
 
     @property
     def required(self) -> bool:
@@ -77,25 +93,35 @@ class Field:
 
 @attrs.frozen(slots=True)
 class Schema:
-    """The fields of a symbolic class and how positional arguments bind to them."""
+    """The fields of a symbolic class and how positional arguments bind to them.
+
+    ``dynamic`` (from a ``__kwargs__: T`` annotation) is the check of the extra keyword fields
+    an object may have beyond ``fields``; None when it may have none.
+    """
 
     fields: tuple[Field, ...]
     positional: tuple[str, ...]
     var_positional: str | None = None
     var_keyword: str | None = None
+    dynamic: Check | None = None
     by_name: dict[str, Field] = attrs.field(init=False)
     names: tuple[str, ...] = attrs.field(init=False)
+    has_frozen: bool = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
         object.__setattr__(self, "names", tuple(f.name for f in self.fields))
+        object.__setattr__(self, "has_frozen", any(f.frozen for f in self.fields))
 
 
 class Object(Symbolic):
     """Base class of user-defined symbolic classes.
 
     Fields come from class annotations; a class attribute gives the default (``sb.MISSING``
-    or no value means required). Values are validated on construction and on every edit; plain
+    or no value means required), and a subclass may give an inherited field a new default
+    without annotating it again (``x = 2``). ``typing.Final`` (or ``sb.field(frozen=True)``)
+    fixes a field to its default. An annotation ``__kwargs__: T`` lets objects take extra
+    keyword fields of type ``T``. Values are validated on construction and on every edit; plain
     lists and dicts become ``sb.List``/``sb.Dict``. Assigning a field (``t.lr = 0.1``) is a
     rebind. Override ``_on_bound`` to compute derived state after construction, cloning and
     each edit at or below this object, and ``_on_change`` to hear which paths an edit changed.
@@ -114,6 +140,7 @@ class Object(Symbolic):
 
     _sym_partial_ok: ClassVar[bool] = False
     _sym_type_name: ClassVar[str]
+    _sym_dynamic_check: ClassVar[Check | None] = None
 
     def __init_subclass__(cls, *, type_name: str | None = None, register: bool = True,
                           **kw: Any) -> None:
@@ -122,6 +149,7 @@ class Object(Symbolic):
             type.__setattr__(cls, "_sym_schema_", None)
         type.__setattr__(cls, "_sym_type_name", type_name or registry.default_name(cls))
         type.__setattr__(cls, "_sym_has_on_bound", cls._on_bound is not Object._on_bound)
+        _check_final_defaults(cls)
         if register:
             registry.register(cls, cls._sym_type_name)
 
@@ -139,7 +167,7 @@ class Object(Symbolic):
         >>> A.partial().x
         MISSING
         """
-        obj = cls.__new__(cls)
+        obj = object.__new__(cls)
         obj._sym_init(args, kwargs, True)
         return obj
 
@@ -173,25 +201,45 @@ class Object(Symbolic):
     @property
     def sym_init_args(self) -> Dict:
         """The arguments this object is built from, as a read-only ``sb.Dict``."""
-        d = self.__dict__
-        return Dict._view({f.name: d[f.name] for f in self.sym_schema().fields})
+        return Dict._view(dict(self.sym_items()))
 
     def sym_nondefault(self) -> dict[str, Any]:
         """Fields whose value differs from the default."""
         from symbo.core.compare import eq
 
-        d = self.__dict__
-        return {f.name: d[f.name] for f in self.sym_schema().fields if not eq(d[f.name], f.default)}
+        by_name = self.sym_schema().by_name
+        return {k: v for k, v in self.sym_items()
+                if k not in by_name or not eq(v, by_name[k].default)}
+
+    def _sym_json_items(self, hide_default: bool) -> Iterator[tuple[Key, Any]]:
+        """The (field, value) pairs ``to_json`` writes: all but frozen fields (and, with
+        ``hide_default``, those holding their default)."""
+        schema = self.sym_schema()
+        if not hide_default and not schema.has_frozen:
+            return self.sym_items()
+        from symbo.core.compare import eq
+
+        by_name = schema.by_name
+        return ((k, v) for k, v in self.sym_items()
+                if (f := by_name.get(k)) is None or not (
+                    f.frozen or (hide_default and f.default is not MISSING and eq(v, f.default))))
 
     # ---- tree protocol -------------------------------------------------------------------
     def sym_items(self) -> Iterator[tuple[Key, Any]]:
         d = self.__dict__
         for f in self.sym_schema().fields:
             yield f.name, d[f.name]
+        dynamic = d.get("_sym_dynamic")
+        if dynamic:
+            for name in dynamic:
+                yield name, d[name]
 
     def _sym_child(self, key: Key) -> Any:
         f = self.sym_schema().by_name.get(key) if type(key) is str else None
         if f is None:
+            dynamic = self.__dict__.get("_sym_dynamic")
+            if dynamic and key in dynamic:
+                return self.__dict__[key]
             raise SymbolicKeyError(at(self.sym_path, _no_field(type(self), key)))
         return self.__dict__[key]
 
@@ -199,7 +247,19 @@ class Object(Symbolic):
         schema = self.sym_schema()
         f = schema.by_name.get(key) if type(key) is str else None
         if f is None:
-            raise SymbolicKeyError(at(self.sym_path, _no_field(type(self), key)))
+            if schema.dynamic is None:
+                raise SymbolicKeyError(at(self.sym_path, _no_field(type(self), key)))
+            _check_dynamic_name(type(self), key)
+            if value is MISSING:
+                if key not in self.__dict__.get("_sym_dynamic", ()):
+                    raise SymbolicKeyError(at(self.sym_path, f"no field {key!r} to delete"))
+                return MISSING
+            try:
+                return schema.dynamic(value)
+            except CheckFailure as e:
+                raise e.to_error(self.sym_path + key) from None
+        if f.frozen:
+            return _frozen_value(self, f, value)
         if value is MISSING:
             if f.default is not MISSING:
                 value = f.default
@@ -218,6 +278,8 @@ class Object(Symbolic):
 
     def _sym_assign(self, key: Key, value: Any) -> tuple[Any, Undo]:
         d = self.__dict__
+        if key not in self.sym_schema().by_name:
+            return self._sym_assign_dynamic(key, value)
         old = d[key]
         value = self._sym_adopt(value, key)
         d[key] = value
@@ -233,16 +295,52 @@ class Object(Symbolic):
 
         return old, undo
 
+    def _sym_assign_dynamic(self, key: Key, value: Any) -> tuple[Any, Undo]:
+        """Adds (or, with MISSING, deletes) a dynamic keyword field."""
+        d = self.__dict__
+        names: list[str] = d.setdefault("_sym_dynamic", [])
+        old = d.get(key, MISSING)
+        position = names.index(key) if key in names else None
+        if value is MISSING:
+            del d[key]
+            names.remove(key)  # type: ignore[arg-type]
+        else:
+            value = self._sym_adopt(value, key)
+            d[key] = value
+            if position is None:
+                names.append(key)  # type: ignore[arg-type]
+        if old is not value:
+            _unlink(old)
+
+        def undo() -> None:
+            if key in names:
+                names.remove(key)  # type: ignore[arg-type]
+            if old is MISSING:
+                d.pop(key, None)
+            else:
+                d[key] = old
+                names.insert(len(names) if position is None else position, key)  # type: ignore
+                if isinstance(old, Symbolic):
+                    _link(old, self, key)
+            if value is not old:
+                _unlink(value)
+
+        return old, undo
+
     def _sym_clone(self, deep: bool, memo: dict) -> Object:
         cls = type(self)
-        out = cls.__new__(cls)
+        out = object.__new__(cls)
         src = self.__dict__
         nd = out.__dict__
         nd["_sym_parent"] = None
         nd["_sym_key"] = None
         nd["_sym_sealed"] = src["_sym_sealed"]
-        for f in (cls.__dict__["_sym_schema_"] or _resolve_schema(cls)).fields:
-            name = f.name
+        names: Any = (cls.__dict__["_sym_schema_"] or _resolve_schema(cls)).names
+        dynamic = src.get("_sym_dynamic")
+        if dynamic is not None:
+            nd["_sym_dynamic"] = list(dynamic)
+            names = names + tuple(dynamic)
+        for name in names:
             value = src[name]
             if type(value) in _ATOMIC:
                 nd[name] = value
@@ -259,12 +357,16 @@ class Object(Symbolic):
 
     # ---- attribute access ----------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
-        if name[0] != "_" and name in self.sym_schema().by_name:
+        if name[0] != "_" and (name in self.sym_schema().by_name or
+                               type(self)._sym_dynamic_check is not None):
             self.rebind({name: value})
         else:
             object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
+        if name in self.__dict__.get("_sym_dynamic", ()):
+            self.rebind({name: MISSING})
+            return
         if name in self.sym_schema().by_name:
             raise SymbolicTypeError(
                 at(self.sym_path + name, "fields cannot be deleted; rebind instead")
@@ -297,8 +399,10 @@ class Object(Symbolic):
 
     def __reduce__(self) -> Any:
         d = self.__dict__
-        fields = {f.name: d[f.name] for f in self.sym_schema().fields}
+        fields = dict(self.sym_items())
         extra = {k: v for k, v in d.items() if k not in fields and not k.startswith("_sym_")}
+        if "_sym_dynamic" in d:
+            extra["_sym_dynamic"] = list(d["_sym_dynamic"])
         return (_rebuild_object, (_class_ref(type(self)), fields, d["_sym_sealed"], extra))
 
 
@@ -314,7 +418,7 @@ def _class_ref(cls: type) -> type | str:
 def _rebuild_object(cls: type | str, fields: dict, sealed: bool, extra: dict) -> Object:
     if isinstance(cls, str):
         cls = registry.lookup(cls)
-    obj = cls.__new__(cls)  # type: ignore[union-attr]
+    obj = object.__new__(cls)  # type: ignore[arg-type]
     d = obj.__dict__
     d["_sym_parent"] = None
     d["_sym_key"] = None
@@ -343,9 +447,54 @@ def _bind_positional(cls: type, schema: Schema, args: tuple, kwargs: dict) -> di
         values = dict(zip(positional, args, strict=False))
     for key, value in kwargs.items():
         if key in values:
-            raise SymbolicTypeError(f"{cls.__name__}() got multiple values for field {key!r}")
+            raise SymbolicTypeError(f"{cls.__name__}() got multiple values for keyword argument {key!r}")
         values[key] = value
     return values
+
+
+def _check_dynamic_name(cls: type, key: Any) -> None:
+    """Refuses dynamic field names that are not identifiers or that a class attribute
+    (method, property) of ``cls`` already uses."""
+    if type(key) is not str or not key.isidentifier() or key.startswith("_"):
+        raise SymbolicKeyError(
+            f"{cls.__name__}: extra field names must be public identifiers, got {key!r}"
+        )
+    if hasattr(cls, key):
+        raise SymbolicKeyError(
+            f"{cls.__name__}: {key!r} is an attribute of the class and cannot be a field"
+        )
+
+
+def _dynamic_fields(obj: Object, schema: Schema, values: dict) -> None:
+    """Stores the keyword arguments that are not fields as dynamic fields (``__kwargs__``)."""
+    d = obj.__dict__
+    names = d["_sym_dynamic"]
+    for key, value in list(values.items()):
+        _check_dynamic_name(type(obj), key)
+        if value is MISSING:
+            continue
+        try:
+            value = schema.dynamic(value)  # type: ignore[misc]
+        except CheckFailure as e:
+            raise e.to_error(KeyPath._from_keys((key,))) from None
+        if isinstance(value, Symbolic):
+            value = obj._sym_adopt(value, key)
+        d[key] = value
+        names.append(key)
+    values.clear()
+
+
+def _frozen_value(obj: Object | None, f: Field, value: Any) -> Any:
+    """The value of frozen field ``f``: its default; another value given is an error."""
+    from symbo.core.compare import eq
+
+    if value is MISSING or eq(value, f.default):
+        default = f.default
+        return default._sym_clone(True, {}) if isinstance(default, Symbolic) else default
+    path = (obj.sym_path if obj is not None else KeyPath()) + f.name
+    raise SymbolicValueError(
+        at(path, f"frozen field is not assignable: it is always {f.default!r}, got {value!r}")
+    )
 
 
 def _collect_var_keyword(schema: Schema, values: dict) -> None:
@@ -411,7 +560,8 @@ def _compile_init(cls: type) -> Callable[..., None]:
     env: dict[str, Any] = {
         "MISSING": MISSING, "cls": cls, "schema": schema, "_bind": _bind_positional,
         "_varkw": _collect_var_keyword, "_missing": _missing, "_unknown": _unknown,
-        "_value": _field_value, "_default": _field_default,
+        "_value": _field_value, "_default": _field_default, "_frozen": _frozen_value,
+        "_dynamic": _dynamic_fields,
     }
     lines = [
         "def init(self, args, kw, partial_ok):",
@@ -427,9 +577,14 @@ def _compile_init(cls: type) -> Callable[..., None]:
         "    d['_sym_sealed'] = False",
         "    pop = kw.pop",
     ]
+    if schema.dynamic is not None:
+        lines.append("    d['_sym_dynamic'] = []")
     for i, f in enumerate(schema.fields):
         env[f"F{i}"] = f
         env[f"D{i}"] = f.default
+        if f.frozen:
+            lines.append(f"    d[{f.name!r}] = _frozen(None, F{i}, pop({f.name!r}, MISSING))")
+            continue
         fast = _fast_type(f.check)
         lines.append(f"    v = pop({f.name!r}, MISSING)")
         lines.append("    if v is MISSING:")
@@ -448,7 +603,10 @@ def _compile_init(cls: type) -> Callable[..., None]:
         lines.append(f"        v = _value(self, F{i}, v)")
         lines.append(f"    d[{f.name!r}] = v")
     lines.append("    if kw:")
-    lines.append("        _unknown(cls, schema, kw, d)")
+    if schema.dynamic is not None:
+        lines.append("        _dynamic(self, schema, kw)")
+    else:
+        lines.append("        _unknown(cls, schema, kw, d)")
     if cls._sym_has_on_bound:  # type: ignore[attr-defined]
         lines.append("    self._on_bound()")
     exec("\n".join(lines), env)  # noqa: S102 - generated from field names only
@@ -473,6 +631,7 @@ def _fast_type(check: Check) -> type | None:
 def _resolve_schema(cls: type) -> Schema:
     """Builds the schema of an Object subclass from its (and its bases') annotations."""
     fields: dict[str, Field] = {}
+    dynamic: Check | None = None
     for klass in reversed(cls.__mro__):
         if not (isinstance(klass, type) and issubclass(klass, Object)) or klass is Object:
             continue
@@ -480,41 +639,97 @@ def _resolve_schema(cls: type) -> Schema:
         if given is not None and klass is not cls:
             for f in given.fields:
                 fields[f.name] = f
+            dynamic = given.dynamic if given.dynamic is not None else dynamic
             continue
         own = klass.__dict__.get("__annotations__", {})
         for name, annotation in own.items():
+            if name == "__kwargs__":
+                dynamic = _compile_field(cls, name, _resolve_annotation(klass, name, annotation))
+                continue
             if name.startswith("_"):
                 continue
             resolved = _resolve_annotation(klass, name, annotation)
             if typing.get_origin(resolved) is ClassVar or resolved is ClassVar:
                 continue
+            frozen = False
+            if resolved is typing.Final or typing.get_origin(resolved) is typing.Final:
+                frozen = True
+                args = typing.get_args(resolved)
+                resolved = args[0] if args else Any
             raw_default = klass.__dict__.get(name, MISSING)
             if raw_default is MISSING and name in fields:
                 raw_default = fields[name].default
-            doc, extra = None, None
-            if isinstance(raw_default, FieldSpec):
-                doc, extra = raw_default.doc, raw_default
-                raw_default = raw_default.default
-            try:
-                check = compile_check(resolved)
-            except SymbolicTypeError as e:
-                raise SymbolicTypeError(f"{cls.__name__}.{name}: {e}") from None
-            if extra is not None and extra.check is not None:
-                check = PredicateCheck(check, extra.check, extra.message)
-            if raw_default is not MISSING and not isinstance(raw_default, Symbolic):
-                try:
-                    checked = check(raw_default)
-                except CheckFailure as e:
-                    raise SymbolicTypeError(
-                        f"{cls.__name__}: default of field {e.to_error(KeyPath((name,)))}"
-                    ) from None
-                if type(raw_default) in _CONSTANTS:  # keep the converted form (1 -> 1.0)
-                    raw_default = checked
-            fields[name] = Field(name, resolved, check, raw_default, doc)
+            fields[name] = _make_field(cls, name, resolved, raw_default, frozen)
+        for name, value in klass.__dict__.items():  # ``x = 2``: a new default, same annotation
+            if name in own or name not in fields or _is_class_member(value):
+                continue
+            old = fields[name]
+            fields[name] = _make_field(cls, name, old.annotation, value, old.frozen, old)
     ordered = tuple(fields.values())
-    schema = Schema(ordered, tuple(f.name for f in ordered))
+    positional = tuple(f.name for f in ordered if not f.frozen)
+    schema = Schema(ordered, positional, dynamic=dynamic)
     type.__setattr__(cls, "_sym_schema_", schema)
+    type.__setattr__(cls, "_sym_dynamic_check", dynamic)
     return schema
+
+
+_FINAL_TEXT = re.compile(r"\s*(typing\.)?Final\s*(\[|$)")
+
+
+def _check_final_defaults(cls: type) -> None:
+    """A ``Final`` field needs a default; says so when the class is defined (the rest of the
+    schema is resolved on first use, so annotations may name classes defined later)."""
+    for name, annotation in cls.__dict__.get("__annotations__", {}).items():
+        final = _FINAL_TEXT.match(annotation) is not None if isinstance(annotation, str) else (
+            annotation is typing.Final or typing.get_origin(annotation) is typing.Final)
+        if final and name not in cls.__dict__:
+            raise SymbolicTypeError(
+                f"{cls.__name__}: field {name} is marked as final but has no default value"
+            )
+
+
+def _is_class_member(value: Any) -> bool:
+    """Methods, properties and the like in a class body, which never override a field."""
+    import inspect
+
+    return inspect.isfunction(value) or isinstance(value, (property, classmethod, staticmethod))
+
+
+def _compile_field(cls: type, name: str, annotation: Any) -> Check:
+    try:
+        return compile_check(annotation)
+    except SymbolicTypeError as e:
+        raise SymbolicTypeError(f"{cls.__name__}.{name}: {e}") from None
+
+
+def _make_field(cls: type, name: str, resolved: Any, raw_default: Any, frozen: bool,
+                inherited: Field | None = None) -> Field:
+    """One field from its (resolved) annotation and class-body value."""
+    doc, extra = (inherited.doc, None) if inherited is not None else (None, None)
+    if isinstance(raw_default, FieldSpec):
+        doc, extra = raw_default.doc, raw_default
+        frozen = frozen or raw_default.frozen
+        raw_default = raw_default.default
+    if inherited is not None and extra is None:
+        check = inherited.check
+    else:
+        check = _compile_field(cls, name, resolved)
+        if extra is not None and extra.check is not None:
+            check = PredicateCheck(check, extra.check, extra.message)
+    if frozen and raw_default is MISSING:
+        raise SymbolicTypeError(
+            f"{cls.__name__}: field {name} is marked as final (frozen) but has no default value"
+        )
+    if raw_default is not MISSING and not isinstance(raw_default, Symbolic):
+        try:
+            checked = check(raw_default)
+        except CheckFailure as e:
+            raise SymbolicTypeError(
+                f"{cls.__name__}: default of field {e.to_error(KeyPath((name,)))}"
+            ) from None
+        if type(raw_default) in _CONSTANTS:  # keep the converted form (1 -> 1.0)
+            raw_default = checked
+    return Field(name, resolved, check, raw_default, doc, frozen)
 
 
 def _resolve_annotation(klass: type, name: str, annotation: Any) -> Any:

@@ -32,17 +32,29 @@ _MISSING = "MISSING"
 _RESERVED = (TYPE_KEY, REF_KEY)
 
 
-def to_json(value: Any) -> Any:
-    """A JSON-compatible structure (dicts, lists, str, numbers, bool, None) for ``value``."""
+def to_json(value: Any, *, hide_default_values: bool = False) -> Any:
+    """A JSON-compatible structure (dicts, lists, str, numbers, bool, None) for ``value``.
+
+    ``hide_default_values=True`` leaves out the fields of objects that hold their default
+    (loading fills them in again). Frozen fields are never written.
+
+    >>> import symbo as sb
+    >>> class Unit(sb.Object):
+    ...     width: int = 8
+    ...     act: str = "relu"
+    >>> sb.to_json(Unit(16), hide_default_values=True)["width"], "act" in sb.to_json(
+    ...     Unit(16), hide_default_values=True)
+    (16, False)
+    """
     try:
-        return _to(value)
+        return _to(value, hide_default_values)
     except _PathError as e:
         raise e.to_error() from None
 
 
-def to_json_str(value: Any, **json_kwargs: Any) -> str:
-    """``json.dumps(to_json(value))``; keyword arguments go to ``json.dumps``."""
-    return json.dumps(to_json(value), **json_kwargs)
+def to_json_str(value: Any, *, hide_default_values: bool = False, **json_kwargs: Any) -> str:
+    """``json.dumps(to_json(value))``; other keyword arguments go to ``json.dumps``."""
+    return json.dumps(to_json(value, hide_default_values=hide_default_values), **json_kwargs)
 
 
 class _PathError(Exception):
@@ -59,7 +71,7 @@ class _PathError(Exception):
         return self.cls(at(path, self.message))
 
 
-def _to(value: Any) -> Any:
+def _to(value: Any, hide: bool = False) -> Any:
     t = type(value)
     if t is int or t is str or t is float or t is bool or value is None:
         return value
@@ -71,20 +83,21 @@ def _to(value: Any) -> Any:
                 for key, v in enumerate(list.__iter__(value)):  # noqa: B007 - read on error
                     tv = type(v)
                     out_list.append(v if tv is int or tv is str or tv is float or tv is bool
-                                    or v is None else _to(v))
+                                    or v is None else _to(v, hide))
                 return out_list
             if isinstance(value, dict):
                 out = {}
+                unknown = type(value) is UnknownObject
                 for key, v in dict.items(value):
-                    if key in _RESERVED:
+                    if key in _RESERVED and not unknown:
                         raise _PathError(f"the dict key {key!r} is reserved for JSON")
-                    out[key] = _to(v)
+                    out[key] = _to(v, hide)
                 return out
             out = {TYPE_KEY: type(value)._sym_type_name}  # type: ignore[attr-defined]
-            for key, v in value.sym_items():
+            for key, v in value._sym_json_items(hide):  # type: ignore[attr-defined]
                 tv = type(v)
                 out[key] = v if tv is int or tv is str or tv is float or tv is bool or v is None \
-                    else _to(v)
+                    else _to(v, hide)
             return out
         except _PathError as e:
             if key is not None:
@@ -104,13 +117,13 @@ def _to(value: Any) -> Any:
         items = []
         for i, v in enumerate(value):
             try:
-                items.append(_to(v))
+                items.append(_to(v, hide))
             except _PathError as e:
                 e.keys.append(i)
                 raise
         return {TYPE_KEY: _TUPLE, "items": items} if t is tuple else items
     if t is dict:
-        return _to(Dict(value))
+        return _to(Dict(value), hide)
     name = registry.name_of(value)
     if name is not None:
         return {REF_KEY: name}
@@ -121,19 +134,40 @@ def _to(value: Any) -> Any:
     )
 
 
-def from_json(data: Any) -> Any:
+class UnknownObject(Dict):
+    """What ``from_json(..., convert_unknown=True)`` makes of an object whose ``_type`` (or a
+    reference whose ``_ref``) is not registered: a dict of its JSON fields, ``_type`` included
+    (also ``type_name``), that is written back as the same JSON.
+
+    >>> import symbo as sb
+    >>> x = sb.from_json({"_type": "elsewhere.Model", "depth": 2}, convert_unknown=True)
+    >>> x["depth"], x.type_name, sb.to_json(x)
+    (2, 'elsewhere.Model', {'_type': 'elsewhere.Model', 'depth': 2})
+    """
+
+    __slots__ = ()
+
+    @property
+    def type_name(self) -> str:
+        """The registry name the JSON gave (``_type``, or ``_ref`` for a reference)."""
+        return dict.get(self, TYPE_KEY) or dict.get(self, REF_KEY)
+
+
+def from_json(data: Any, *, convert_unknown: bool = False) -> Any:
     """Symbolic values from a JSON structure; the inverse of ``to_json``.
 
     A ``str`` is a JSON string value here (``from_json("a") == "a"``); for JSON text use
-    :func:`from_json_str`.
+    :func:`from_json_str`. An unregistered ``_type`` is an error naming the module to import;
+    with ``convert_unknown=True`` such objects (and unknown ``_ref`` references) become plain
+    dicts of their JSON fields instead (:class:`UnknownObject`), never imported.
     """
     try:
-        return _from(data)
+        return _from(data, convert_unknown)
     except _PathError as e:
         raise e.to_error() from None
 
 
-def from_json_str(text: str | bytes) -> Any:
+def from_json_str(text: str | bytes, *, convert_unknown: bool = False) -> Any:
     """Symbolic values from JSON text; the inverse of :func:`to_json_str`.
 
     >>> import symbo as sb
@@ -142,7 +176,7 @@ def from_json_str(text: str | bytes) -> Any:
     """
     if not isinstance(text, (str, bytes)):
         raise SerializationError(f"from_json_str needs JSON text, got {type(text).__name__}")
-    return from_json(_loads(text, "<string>"))
+    return from_json(_loads(text, "<string>"), convert_unknown=convert_unknown)
 
 
 def _loads(text: str | bytes, source: str) -> Any:
@@ -154,7 +188,7 @@ def _loads(text: str | bytes, source: str) -> Any:
         ) from None
 
 
-def _from(data: Any) -> Any:
+def _from(data: Any, unknown: bool = False) -> Any:
     t = type(data)
     if t is int or t is str or t is float or t is bool or data is None:
         return data
@@ -165,7 +199,7 @@ def _from(data: Any) -> Any:
             for key, v in enumerate(data):  # noqa: B007 - read on error
                 tv = type(v)
                 items.append(v if tv is int or tv is str or tv is float or tv is bool
-                             or v is None else _from(v))
+                             or v is None else _from(v, unknown))
             return List(items)
         if t is not dict:
             raise _PathError(f"unexpected {t.__name__} in JSON data")
@@ -177,12 +211,14 @@ def _from(data: Any) -> Any:
                 try:
                     return registry.lookup(data[REF_KEY])
                 except SerializationError as e:
+                    if unknown:
+                        return UnknownObject(data)
                     raise _PathError(str(e)) from None
             out = {}
             for key, v in data.items():
                 if type(key) is not str:
                     raise _PathError(f"JSON object keys must be str, got {key!r}")
-                out[key] = _from(v)
+                out[key] = _from(v, unknown)
             return Dict(out)
         if type_name.__class__ is not str:
             raise _PathError(f"'_type' must be a string, got {type_name!r}")
@@ -192,10 +228,18 @@ def _from(data: Any) -> Any:
                 raise _PathError("a tuple is written {'_type': 'tuple', 'items': [...]}")
             tup = []
             for key, v in enumerate(items):  # noqa: B007 - read on error
-                tup.append(_from(v))
+                tup.append(_from(v, unknown))
             return tuple(tup)
         if type_name == _MISSING:
             return MISSING
+        if unknown and not _known(type_name):
+            fields = {}
+            for key, v in data.items():
+                if type(key) is not str:
+                    raise _PathError(f"JSON object keys must be str, got {key!r}")
+                fields[key] = _from(v, unknown)
+            key = None
+            return UnknownObject(fields)
         cls = _symbolic_class(type_name)
         kwargs = {}
         partial = False
@@ -208,7 +252,7 @@ def _from(data: Any) -> Any:
             if tv is int or tv is str or tv is float or tv is bool or v is None:
                 kwargs[key] = v
             else:
-                v = kwargs[key] = _from(v)
+                v = kwargs[key] = _from(v, unknown)
                 if v is MISSING:
                     partial = True
         key = None
@@ -223,6 +267,16 @@ def _from(data: Any) -> Any:
         if key is not None:
             e.keys.append(key)
         raise
+
+
+def _known(type_name: str) -> bool:
+    if type_name in registry._BY_NAME:
+        return True
+    try:
+        registry.lookup(type_name)  # registered resolvers may generate it
+    except SerializationError:
+        return False
+    return True
 
 
 def _is_symbolic_class(cls: Any) -> bool:
@@ -250,8 +304,9 @@ def save(value: Any, path: str | os.PathLike, *, indent: int | None = 2) -> None
     os.replace(tmp, path)
 
 
-def load(path: str | os.PathLike) -> Any:
-    """Reads symbolic values written by :func:`save`."""
+def load(path: str | os.PathLike, *, convert_unknown: bool = False) -> Any:
+    """Reads symbolic values written by :func:`save` (``convert_unknown`` as in
+    :func:`from_json`)."""
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    return from_json(_loads(text, os.fspath(path)))
+    return from_json(_loads(text, os.fspath(path)), convert_unknown=convert_unknown)

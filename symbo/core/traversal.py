@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import enum
+import inspect
 import re
 from collections.abc import Callable
 from typing import Any
@@ -94,28 +95,35 @@ def _walk(value: Any, path: KeyPath, parent: Any, pre: Visitor | None,
 def query(
     value: Any,
     path_regex: str | re.Pattern | None = None,
-    where: Callable[[Any], bool] | None = None,
+    where: Callable[..., bool] | None = None,
     *,
-    custom_selector: Callable[[KeyPath, Any], bool] | None = None,
+    custom_selector: Callable[..., bool] | None = None,
     enter_selected: bool = True,
 ) -> dict[KeyPath, Any]:
     """Nodes whose path matches ``path_regex`` (``re.fullmatch``) and value satisfies ``where``.
 
-    Returns ``{KeyPath: value}`` in preorder; keys compare equal to their text form. With
+    ``where`` is ``fn(value)`` or ``fn(value, parent)``; ``custom_selector`` (combined with
+    the others) is ``fn(path, value)`` or ``fn(path, value, parent)``. Returns
+    ``{KeyPath: value}`` in preorder; keys compare equal to their text form. With
     ``enter_selected=False`` nothing below a selected node is returned.
 
     >>> import symbo as sb
     >>> sb.query(sb.Dict(a=1, b=[2, "x"]), where=lambda v: isinstance(v, int))
     {KeyPath('a'): 1, KeyPath('b[0]'): 2}
+    >>> sb.query(sb.Dict(a=1, b=[2]), where=lambda v, parent: isinstance(parent, list))
+    {KeyPath('b[0]'): 2}
     """
     pattern = re.compile(path_regex) if isinstance(path_regex, str) else path_regex
     out: dict[KeyPath, Any] = {}
+    where_fn = None if where is None else _with_parent(where, 1, "where", "(value, [parent])")
+    select_fn = None if custom_selector is None else _with_parent(
+        custom_selector, 2, "custom_selector", "(path, value, [parent])")
 
     def visit(path: KeyPath, node: Any, parent: Any) -> TraverseAction:
         selected = (
             (pattern is None or pattern.fullmatch(str(path)) is not None)
-            and (where is None or where(node))
-            and (custom_selector is None or custom_selector(path, node))
+            and (where_fn is None or where_fn(node, parent))
+            and (select_fn is None or select_fn(path, node, parent))
         )
         if selected:
             out[path] = node
@@ -124,4 +132,82 @@ def query(
         return TraverseAction.ENTER
 
     traverse(value, visit)
+    return out
+
+
+def _with_parent(fn: Callable[..., Any], arity: int, name: str, shape: str) -> Callable[..., Any]:
+    """``fn`` taking ``arity`` arguments, or ``arity + 1`` (the last one the parent), as a
+    function that always takes the parent."""
+    n = _positional_count(fn)
+    if n is None or n == arity + 1:
+        return fn
+    if n == arity:
+        return lambda *args: fn(*args[:-1])
+    from symbo.core.errors import SymbolicTypeError
+
+    raise SymbolicTypeError(f"{name} must take {shape}, got a function of {n} arguments")
+
+
+def _positional_count(fn: Callable[..., Any]) -> int | None:
+    """How many positional arguments ``fn`` takes (None: any number, or unknown)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    n = 0
+    for p in params:
+        if p.kind is p.VAR_POSITIONAL:
+            return None
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty:
+            n += 1
+    return n
+
+
+def contains(x: Any, value: Any = None, type: Any = None) -> bool:  # noqa: A002
+    """Whether ``x`` or anything below it equals ``value`` (``sb.eq``), or, with ``type``, is
+    an instance of that class (or tuple of classes).
+
+    >>> import symbo as sb
+    >>> sb.contains(sb.Dict(a=[1, "x"]), "x"), sb.contains(sb.Dict(a=[1]), type=str)
+    (True, False)
+    """
+    from symbo.core.compare import eq
+
+    if type is not None:
+        def visit(path: KeyPath, node: Any, parent: Any) -> TraverseAction:
+            return TraverseAction.STOP if isinstance(node, type) else TraverseAction.ENTER
+    else:
+        def visit(path: KeyPath, node: Any, parent: Any) -> TraverseAction:
+            return TraverseAction.STOP if eq(node, value) else TraverseAction.ENTER
+    return not traverse(x, visit)
+
+
+class DescendantQueryOption(enum.Enum):
+    """Which matches ``sym_descendants`` returns: all of them, only the first ones on each
+    branch (their subtrees are not searched), or only those with no matching descendants."""
+
+    ALL = "all"
+    IMMEDIATE = "immediate"
+    LEAF = "leaf"
+
+
+def descendants(node: Any, where: Callable[[Any], bool] | None, option: Any,
+                include_self: bool) -> list[Any]:
+    """See :meth:`Symbolic.sym_descendants`."""
+    option = DescendantQueryOption(option.value if isinstance(option, enum.Enum) else option)
+    out: list[Any] = []
+
+    def visit(path: KeyPath, value: Any, parent: Any) -> TraverseAction:
+        if (value is node and not include_self) or (where is not None and not where(value)):
+            return TraverseAction.ENTER
+        if option is DescendantQueryOption.IMMEDIATE:
+            out.append(value)
+            return TraverseAction.SKIP
+        below = descendants(value, where, option, False) if isinstance(value, Symbolic) else []
+        if option is DescendantQueryOption.ALL or not below:
+            out.append(value)
+        out.extend(below)
+        return TraverseAction.SKIP
+
+    traverse(node, visit)
     return out

@@ -43,7 +43,11 @@ def test_malformed_paths(text):
 
 def test_parse_rejects_non_strings():
     with pytest.raises(sb.SymbolicValueError):
-        KeyPath.parse(3)  # type: ignore[arg-type]
+        KeyPath.parse(3.0)  # type: ignore[arg-type]
+
+
+def test_parse_takes_an_int_as_one_list_index():
+    assert KeyPath.parse(3).keys == (3,) and str(KeyPath.parse(-1)) == "[-1]"
 
 
 def test_keys_must_be_str_or_int():

@@ -150,7 +150,7 @@ def test_too_many_positional_arguments():
 
 
 def test_same_field_given_twice():
-    with pytest.raises(sb.SymbolicTypeError, match="multiple values for field 'units'"):
+    with pytest.raises(sb.SymbolicTypeError, match="multiple values for keyword argument 'units'"):
         Block(1, units=2)
 
 

@@ -70,16 +70,16 @@ def test_functor_validates_bound_arguments():
 
 def test_functor_missing_argument_at_call_time():
     f = scale()
-    with pytest.raises(sb.SymbolicTypeError, match="missing argument 'x'"):
+    with pytest.raises(sb.SymbolicTypeError, match="missing 1 required positional argument: 'x'"):
         f()
-    with pytest.raises(sb.SymbolicTypeError, match="missing argument 'a'"):
+    with pytest.raises(sb.SymbolicTypeError, match="missing 1 required positional argument: 'a'"):
         combine()()
 
     @sb.symbolize
     def two(p, q):
         return p, q
 
-    with pytest.raises(sb.SymbolicTypeError, match="missing arguments 'p', 'q'"):
+    with pytest.raises(sb.SymbolicTypeError, match="missing 2 required positional arguments: 'p', 'q'"):
         two()()
     assert two(q=2)(1) == (1, 2)
 
@@ -98,21 +98,28 @@ def test_functor_var_positional_and_var_keyword():
     assert f(more=1) == "1+2+3+4|extra=e|more=1"
     g = combine(5)
     assert g() == "5-1"
-    # Call-time positional arguments fill the *missing* parameters (here only ``a``); the rest
-    # go to ``*rest`` (``b`` keeps its default), as Functor's docstring says.
-    assert combine()(7, 8, 9) == "7-1-8-9"
+    # Call-time positional arguments bind the positional parameters from the first one, those
+    # with defaults included (issue 14, bug 4); the rest go to ``*rest``.
+    assert combine()(7, 8, 9) == "7-8-9"
     with pytest.raises(sb.SymbolicTypeError, match=r"^rest\[0\]: expected int"):
         combine(1, 2, "x")
 
 
 def test_functor_too_many_positional_arguments_at_call_time():
     f = scale(1)
-    with pytest.raises(sb.SymbolicTypeError, match="too many positional arguments"):
+    with pytest.raises(sb.SymbolicTypeError, match="takes 2 positional arguments but 3 were"):
+        f(2, 3, 4)
+
+
+def test_functor_call_time_argument_replacing_a_bound_one_needs_override_args():
+    f = scale(1)
+    with pytest.raises(sb.SymbolicTypeError, match="new value for argument 'x' from position 0"):
         f(2)
+    assert f(2, override_args=True) == 4.0 and f.x == 1
 
 
 def test_functor_unexpected_keyword_at_call_time():
-    with pytest.raises(sb.SymbolicTypeError, match="unexpected argument 'nope'"):
+    with pytest.raises(sb.SymbolicTypeError, match="got an unexpected keyword argument 'nope'"):
         scale(1)(nope=2)
 
 
