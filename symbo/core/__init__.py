@@ -14,8 +14,9 @@ True
 """
 
 from symbo.core import patching, registry
-from symbo.core.compare import Diff, diff, eq, gt, lt, sym_hash
+from symbo.core.compare import eq, gt, lt, sym_hash
 from symbo.core.containers import Dict, Insertion, List
+from symbo.core.diff import Diff, diff
 from symbo.core.errors import (
     CycleError,
     SealedError,

@@ -15,103 +15,27 @@ List([32])
 
 from __future__ import annotations
 
-import re
 import sys
-import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, ClassVar
-
-import attrs
 
 from symbo.core import registry
 from symbo.core.containers import _ATOMIC, Dict, _clone_child, _copy_leaf, _unlink
-from symbo.core.errors import (
-    SymbolicKeyError,
-    SymbolicTypeError,
-    SymbolicValueError,
-    at,
-    error_at,
-)
-from symbo.core.keypath import Key, KeyPath
+from symbo.core.errors import SymbolicKeyError, SymbolicTypeError, at
+from symbo.core.keypath import Key
 from symbo.core.node import MISSING, Symbolic, Undo, _link
-from symbo.core.validation import ANY, Check, CheckFailure, PredicateCheck, compile_check
-
-
-@attrs.frozen(slots=True)
-class FieldSpec:
-    """What ``sb.field(...)`` puts in a class body: a default plus documentation and a check."""
-
-    default: Any = MISSING
-    doc: str | None = None
-    check: Callable[[Any], bool] | None = None
-    message: str | None = None
-    frozen: bool = False
-
-
-def field(
-    default: Any = MISSING,
-    *,
-    doc: str | None = None,
-    check: Callable[[Any], bool] | None = None,
-    message: str | None = None,
-    frozen: bool = False,
-) -> Any:
-    """Declares a field with a docstring and/or an extra value check.
-
-    ``frozen=True`` fixes the field to its default: it is not an argument of the constructor
-    and cannot be rebound (as ``x: typing.Final[int] = 1`` does).
-
-    >>> import symbo as sb
-    >>> class Conv(sb.Object):
-    ...     filters: int = sb.field(32, doc="output channels", check=lambda v: v > 0)
-    ...     kind: str = sb.field("conv", frozen=True)
-    >>> Conv(filters=-1)
-    Traceback (most recent call last):
-    ...
-    symbo.core.errors.SymbolicValueError: filters: -1 rejected by <lambda>
-    >>> Conv(8).kind
-    'conv'
-    """
-    return FieldSpec(default, doc, check, message, frozen)
-
-
-@attrs.frozen(slots=True)
-class Field:
-    """One field of a symbolic class: name, annotation, compiled check, default."""
-
-    name: str
-    annotation: Any
-    check: Check
-    default: Any = MISSING
-    doc: str | None = None
-    frozen: bool = False
-
-    @property
-    def required(self) -> bool:
-        return self.default is MISSING
-
-
-@attrs.frozen(slots=True)
-class Schema:
-    """The fields of a symbolic class and how positional arguments bind to them.
-
-    ``dynamic`` (from a ``__kwargs__: T`` annotation) is the check of the extra keyword fields
-    an object may have beyond ``fields``; None when it may have none.
-    """
-
-    fields: tuple[Field, ...]
-    positional: tuple[str, ...]
-    var_positional: str | None = None
-    var_keyword: str | None = None
-    dynamic: Check | None = None
-    by_name: dict[str, Field] = attrs.field(init=False)
-    names: tuple[str, ...] = attrs.field(init=False)
-    has_frozen: bool = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
-        object.__setattr__(self, "names", tuple(f.name for f in self.fields))
-        object.__setattr__(self, "has_frozen", any(f.frozen for f in self.fields))
+from symbo.core.object_init import _check_dynamic_name, _compile_init, _frozen_value
+from symbo.core.schema import (
+    Field,
+    FieldSpec,
+    Schema,
+    _check_final_defaults,
+    _resolve_schema,
+    field,
+    make_schema,
+    no_field,
+)
+from symbo.core.validation import ANY, Check, CheckFailure
 
 
 class Object(Symbolic):
@@ -240,7 +164,7 @@ class Object(Symbolic):
             dynamic = self.__dict__.get("_sym_dynamic")
             if dynamic and key in dynamic:
                 return self.__dict__[key]
-            raise SymbolicKeyError(at(self.sym_path, _no_field(type(self), key)))
+            raise SymbolicKeyError(at(self.sym_path, no_field(type(self), key)))
         return self.__dict__[key]
 
     def _sym_check(self, key: Key, value: Any) -> Any:
@@ -248,7 +172,7 @@ class Object(Symbolic):
         f = schema.by_name.get(key) if type(key) is str else None
         if f is None:
             if schema.dynamic is None:
-                raise SymbolicKeyError(at(self.sym_path, _no_field(type(self), key)))
+                raise SymbolicKeyError(at(self.sym_path, no_field(type(self), key)))
             _check_dynamic_name(type(self), key)
             if value is MISSING:
                 if key not in self.__dict__.get("_sym_dynamic", ()):
@@ -276,9 +200,12 @@ class Object(Symbolic):
         except CheckFailure as e:
             raise e.to_error(self.sym_path + key) from None
 
+    def _sym_peek(self, key: Key) -> Any:
+        return self.__dict__.get(key, MISSING)  # type: ignore[arg-type]
+
     def _sym_assign(self, key: Key, value: Any) -> tuple[Any, Undo]:
         d = self.__dict__
-        if key not in self.sym_schema().by_name:
+        if key not in d or (value is MISSING and key not in self.sym_schema().by_name):
             return self._sym_assign_dynamic(key, value)
         old = d[key]
         value = self._sym_adopt(value, key)
@@ -431,357 +358,4 @@ def _rebuild_object(cls: type | str, fields: dict, sealed: bool, extra: dict) ->
     return obj
 
 
-# ---- binding helpers ---------------------------------------------------------------------------
-def _bind_positional(cls: type, schema: Schema, args: tuple, kwargs: dict) -> dict:
-    positional = schema.positional
-    n = len(positional)
-    if len(args) > n:
-        if schema.var_positional is None:
-            raise SymbolicTypeError(
-                f"{cls.__name__}() takes {n} positional argument{'s' if n != 1 else ''} "
-                f"but {len(args)} were given"
-            )
-        values = dict(zip(positional, args, strict=False))
-        values[schema.var_positional] = list(args[n:])
-    else:
-        values = dict(zip(positional, args, strict=False))
-    for key, value in kwargs.items():
-        if key in values:
-            raise SymbolicTypeError(f"{cls.__name__}() got multiple values for keyword argument {key!r}")
-        values[key] = value
-    return values
-
-
-def _check_dynamic_name(cls: type, key: Any) -> None:
-    """Refuses dynamic field names that are not identifiers or that a class attribute
-    (method, property) of ``cls`` already uses."""
-    if type(key) is not str or not key.isidentifier() or key.startswith("_"):
-        raise SymbolicKeyError(
-            f"{cls.__name__}: extra field names must be public identifiers, got {key!r}"
-        )
-    if hasattr(cls, key):
-        raise SymbolicKeyError(
-            f"{cls.__name__}: {key!r} is an attribute of the class and cannot be a field"
-        )
-
-
-def _dynamic_fields(obj: Object, schema: Schema, values: dict) -> None:
-    """Stores the keyword arguments that are not fields as dynamic fields (``__kwargs__``)."""
-    d = obj.__dict__
-    names = d["_sym_dynamic"]
-    for key, value in list(values.items()):
-        _check_dynamic_name(type(obj), key)
-        if value is MISSING:
-            continue
-        try:
-            value = schema.dynamic(value)  # type: ignore[misc]
-        except CheckFailure as e:
-            raise e.to_error(KeyPath._from_keys((key,))) from None
-        if isinstance(value, Symbolic):
-            value = obj._sym_adopt(value, key)
-        d[key] = value
-        names.append(key)
-    values.clear()
-
-
-def _frozen_value(obj: Object | None, f: Field, value: Any) -> Any:
-    """The value of frozen field ``f``: its default; another value given is an error."""
-    from symbo.core.compare import eq
-
-    if value is MISSING or eq(value, f.default):
-        default = f.default
-        return default._sym_clone(True, {}) if isinstance(default, Symbolic) else default
-    path = (obj.sym_path if obj is not None else KeyPath()) + f.name
-    raise SymbolicValueError(
-        at(path, f"frozen field is not assignable: it is always {f.default!r}, got {value!r}")
-    )
-
-
-def _collect_var_keyword(schema: Schema, values: dict) -> None:
-    extras = {k: values.pop(k) for k in [k for k in values if k not in schema.by_name]}
-    if extras:
-        given = values.get(schema.var_keyword)
-        if given:
-            extras = {**dict(given), **extras}
-        values[schema.var_keyword] = extras
-
-
-def _missing(cls: type, schema: Schema, values: dict, done: dict | None = None) -> None:
-    done = done or {}
-    names = [f.name for f in schema.fields
-             if f.required and values.get(f.name, done.get(f.name, MISSING)) is MISSING]
-    listed = ", ".join(repr(n) for n in names)
-    raise SymbolicTypeError(
-        f"{cls.__name__}: missing required field{'s' if len(names) > 1 else ''} {listed} "
-        f"(use {cls.__name__}.partial(...) to leave fields for later)"
-    )
-
-
-def _unknown(cls: type, schema: Schema, values: dict, done: dict | None = None) -> None:
-    unknown = [k for k in values if k not in schema.by_name]
-    raise error_at(SymbolicKeyError, KeyPath((str(unknown[0]),)), _no_field(cls, unknown[0]))
-
-
-def _no_field(cls: type, key: Any) -> str:
-    fields = ", ".join(f.name for f in cls.sym_schema().fields)  # type: ignore[attr-defined]
-    return f"{cls.__name__} has no field {key!r} (fields: {fields or 'none'})"
-
-
-# ---- the generated constructor ---------------------------------------------------------------
-_FAST_TYPES = {"int": int, "float": float, "str": str, "bool": bool}
-_CONSTANTS = (int, float, str, bool, type(None))
-
-
-def _field_value(obj: Object, f: Field, value: Any) -> Any:
-    """The general path for one field value: check, convert, adopt."""
-    try:
-        value = f.check(value)
-    except CheckFailure as e:
-        raise e.to_error(KeyPath._from_keys((f.name,))) from None
-    if isinstance(value, Symbolic):
-        value = obj._sym_adopt(value, f.name)
-    return value
-
-
-def _field_default(obj: Object, f: Field) -> Any:
-    value = f.default
-    if isinstance(value, Symbolic):
-        value = value._sym_clone(True, {})
-    return _field_value(obj, f, value)
-
-
-def _compile_init(cls: type) -> Callable[..., None]:
-    """Generates a constructor specialised to the class's fields (as attrs and dataclasses do).
-
-    The source is built from this template and the field names only (identifiers from the
-    class body), never from user data.
-    """
-    schema: Schema = cls.__dict__["_sym_schema_"] or _resolve_schema(cls)
-    env: dict[str, Any] = {
-        "MISSING": MISSING, "cls": cls, "schema": schema, "_bind": _bind_positional,
-        "_varkw": _collect_var_keyword, "_missing": _missing, "_unknown": _unknown,
-        "_value": _field_value, "_default": _field_default, "_frozen": _frozen_value,
-        "_dynamic": _dynamic_fields,
-    }
-    lines = [
-        "def init(self, args, kw, partial_ok):",
-        "    if args:",
-        "        kw = _bind(cls, schema, args, kw)",
-    ]
-    if schema.var_keyword is not None:
-        lines.append("    _varkw(schema, kw)")
-    lines += [
-        "    d = self.__dict__",
-        "    d['_sym_parent'] = None",
-        "    d['_sym_key'] = None",
-        "    d['_sym_sealed'] = False",
-        "    pop = kw.pop",
-    ]
-    if schema.dynamic is not None:
-        lines.append("    d['_sym_dynamic'] = []")
-    for i, f in enumerate(schema.fields):
-        env[f"F{i}"] = f
-        env[f"D{i}"] = f.default
-        if f.frozen:
-            lines.append(f"    d[{f.name!r}] = _frozen(None, F{i}, pop({f.name!r}, MISSING))")
-            continue
-        fast = _fast_type(f.check)
-        lines.append(f"    v = pop({f.name!r}, MISSING)")
-        lines.append("    if v is MISSING:")
-        if f.default is MISSING:
-            lines.append("        if not partial_ok:")
-            lines.append("            _missing(cls, schema, kw, d)")
-        elif type(f.default) in _CONSTANTS and (fast is None or type(f.default) is fast):
-            lines.append(f"        v = D{i}")
-        else:
-            lines.append(f"        v = _default(self, F{i})")
-        if fast is not None:
-            env[f"T{i}"] = fast
-            lines.append(f"    elif type(v) is not T{i}:")
-        else:
-            lines.append("    else:")
-        lines.append(f"        v = _value(self, F{i}, v)")
-        lines.append(f"    d[{f.name!r}] = v")
-    lines.append("    if kw:")
-    if schema.dynamic is not None:
-        lines.append("        _dynamic(self, schema, kw)")
-    else:
-        lines.append("        _unknown(cls, schema, kw, d)")
-    if cls._sym_has_on_bound:  # type: ignore[attr-defined]
-        lines.append("    self._on_bound()")
-    exec("\n".join(lines), env)  # noqa: S102 - generated from field names only
-    init = env["init"]
-    type.__setattr__(cls, "_sym_init_fn_", init)
-    return init
-
-
-def _fast_type(check: Check) -> type | None:
-    from symbo.core.validation import ExactCheck, FloatCheck, IntCheck
-
-    if isinstance(check, IntCheck):
-        return int
-    if isinstance(check, FloatCheck):
-        return float
-    if isinstance(check, ExactCheck) and check.cls in (str, bool):
-        return check.cls
-    return None
-
-
-# ---- schema resolution -------------------------------------------------------------------------
-def _resolve_schema(cls: type) -> Schema:
-    """Builds the schema of an Object subclass from its (and its bases') annotations."""
-    fields: dict[str, Field] = {}
-    dynamic: Check | None = None
-    for klass in reversed(cls.__mro__):
-        if not (isinstance(klass, type) and issubclass(klass, Object)) or klass is Object:
-            continue
-        given = klass.__dict__.get("_sym_schema_")
-        if given is not None and klass is not cls:
-            for f in given.fields:
-                fields[f.name] = f
-            dynamic = given.dynamic if given.dynamic is not None else dynamic
-            continue
-        own = klass.__dict__.get("__annotations__", {})
-        for name, annotation in own.items():
-            if name == "__kwargs__":
-                dynamic = _compile_field(cls, name, _resolve_annotation(klass, name, annotation))
-                continue
-            if name.startswith("_"):
-                continue
-            resolved = _resolve_annotation(klass, name, annotation)
-            if typing.get_origin(resolved) is ClassVar or resolved is ClassVar:
-                continue
-            frozen = False
-            if resolved is typing.Final or typing.get_origin(resolved) is typing.Final:
-                frozen = True
-                args = typing.get_args(resolved)
-                resolved = args[0] if args else Any
-            raw_default = klass.__dict__.get(name, MISSING)
-            if raw_default is MISSING and name in fields:
-                raw_default = fields[name].default
-            fields[name] = _make_field(cls, name, resolved, raw_default, frozen)
-        for name, value in klass.__dict__.items():  # ``x = 2``: a new default, same annotation
-            if name in own or name not in fields or _is_class_member(value):
-                continue
-            old = fields[name]
-            fields[name] = _make_field(cls, name, old.annotation, value, old.frozen, old)
-    ordered = tuple(fields.values())
-    positional = tuple(f.name for f in ordered if not f.frozen)
-    schema = Schema(ordered, positional, dynamic=dynamic)
-    type.__setattr__(cls, "_sym_schema_", schema)
-    type.__setattr__(cls, "_sym_dynamic_check", dynamic)
-    return schema
-
-
-_FINAL_TEXT = re.compile(r"\s*(typing\.)?Final\s*(\[|$)")
-
-
-def _check_final_defaults(cls: type) -> None:
-    """A ``Final`` field needs a default; says so when the class is defined (the rest of the
-    schema is resolved on first use, so annotations may name classes defined later)."""
-    for name, annotation in cls.__dict__.get("__annotations__", {}).items():
-        final = _FINAL_TEXT.match(annotation) is not None if isinstance(annotation, str) else (
-            annotation is typing.Final or typing.get_origin(annotation) is typing.Final)
-        if final and name not in cls.__dict__:
-            raise SymbolicTypeError(
-                f"{cls.__name__}: field {name} is marked as final but has no default value"
-            )
-
-
-def _is_class_member(value: Any) -> bool:
-    """Methods, properties and the like in a class body, which never override a field."""
-    import inspect
-
-    return inspect.isfunction(value) or isinstance(value, (property, classmethod, staticmethod))
-
-
-def _compile_field(cls: type, name: str, annotation: Any) -> Check:
-    try:
-        return compile_check(annotation)
-    except SymbolicTypeError as e:
-        raise SymbolicTypeError(f"{cls.__name__}.{name}: {e}") from None
-
-
-def _make_field(cls: type, name: str, resolved: Any, raw_default: Any, frozen: bool,
-                inherited: Field | None = None) -> Field:
-    """One field from its (resolved) annotation and class-body value."""
-    doc, extra = (inherited.doc, None) if inherited is not None else (None, None)
-    if isinstance(raw_default, FieldSpec):
-        doc, extra = raw_default.doc, raw_default
-        frozen = frozen or raw_default.frozen
-        raw_default = raw_default.default
-    if inherited is not None and extra is None:
-        check = inherited.check
-    else:
-        check = _compile_field(cls, name, resolved)
-        if extra is not None and extra.check is not None:
-            check = PredicateCheck(check, extra.check, extra.message)
-    if frozen and raw_default is MISSING:
-        raise SymbolicTypeError(
-            f"{cls.__name__}: field {name} is marked as final (frozen) but has no default value"
-        )
-    if raw_default is not MISSING and not isinstance(raw_default, Symbolic):
-        try:
-            checked = check(raw_default)
-        except CheckFailure as e:
-            raise SymbolicTypeError(
-                f"{cls.__name__}: default of field {e.to_error(KeyPath((name,)))}"
-            ) from None
-        if type(raw_default) in _CONSTANTS:  # keep the converted form (1 -> 1.0)
-            raw_default = checked
-    return Field(name, resolved, check, raw_default, doc, frozen)
-
-
-def _resolve_annotation(klass: type, name: str, annotation: Any) -> Any:
-    if not isinstance(annotation, str):
-        return annotation
-    try:
-        return eval(annotation, _annotation_namespace(klass))  # noqa: S307 - the user's own
-    except Exception as e:  # NameError for undefined names, TypeError for bad unions
-        raise SymbolicTypeError(
-            f"{klass.__name__}.{name}: cannot resolve annotation {annotation!r} ({e})"
-        ) from None
-
-
-def _annotation_namespace(klass: type) -> dict[str, Any]:
-    """The names an annotation of ``klass`` sees, resolved as Python would resolve them.
-
-    A class defined in a function cannot see that function's locals once it has run, so the
-    symbolic classes registered from each enclosing function stand in for them. Lowest
-    priority first: symbolic classes registered anywhere (by short name, when unambiguous),
-    those registered from the class's module, the module's globals, those of each enclosing
-    function (innermost last), the class body and the class itself.
-    """
-    module_name = klass.__module__
-    by_short: dict[str, dict[int, type]] = {}
-    scoped: dict[str, dict[str, type]] = {}  # enclosing qualname -> {name: class}
-    for full, value in list(registry._BY_NAME.items()):
-        if not isinstance(value, type):
-            continue
-        by_short.setdefault(full.rsplit(".", 1)[-1], {})[id(value)] = value
-        if getattr(value, "__module__", None) == module_name:
-            scope, _, own = getattr(value, "__qualname__", "").rpartition(".")
-            scoped.setdefault(scope, {})[own] = value
-    namespace: dict[str, Any] = {
-        short: next(iter(found.values())) for short, found in by_short.items() if len(found) == 1
-    }
-    namespace.update(scoped.get("", {}))
-    module = sys.modules.get(module_name)
-    if module is not None:
-        namespace.update(vars(module))
-    parts = klass.__qualname__.split(".")
-    for i in range(1, len(parts)):
-        if parts[i - 1] == "<locals>":
-            namespace.update(scoped.get(".".join(parts[:i]), {}))
-    namespace.update(vars(klass))
-    namespace[klass.__name__] = klass
-    return namespace
-
-
-def make_schema(fields: list[Field], positional: list[str], var_positional: str | None = None,
-                var_keyword: str | None = None) -> Schema:
-    """Builds a schema explicitly (used by ``symbolize`` for signatures)."""
-    return Schema(tuple(fields), tuple(positional), var_positional, var_keyword)
-
-
-__all__ = ["Object", "Field", "Schema", "field", "make_schema", "ANY"]
+__all__ = ["ANY", "Field", "FieldSpec", "Object", "Schema", "field", "make_schema"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from symbo.core.containers import Insertion, List, same_value
+from symbo.core.containers import _ATOMIC, Insertion, List
 from symbo.core.errors import SymbolicKeyError, SymbolicTypeError, SymbolicValueError, at
 from symbo.core.keypath import Key, KeyPath
 from symbo.core.node import FieldUpdate, Symbolic, Undo, notify_or_undo
@@ -104,32 +104,36 @@ def apply_updates(target: Symbolic, updates: list[tuple[KeyPath, Any]], *,
     Every path's parent is found in the tree as it is before any change; edits of one list are
     applied together by their original indices (see :meth:`List._sym_edit_indices`).
     """
-    groups: dict[int, tuple[Symbolic, list[tuple[Key, Any, KeyPath]]]] = {}
-    for path, value in updates:
-        if path.is_root:
-            raise SymbolicKeyError("rebind cannot replace the root itself; give a key path")
-        parent = _resolve_parent(target, path)
-        parent._sym_check_not_sealed()
-        groups.setdefault(id(parent), (parent, []))[1].append((path.keys[-1], value, path))
+    groups: Any
+    if len(updates) == 1:  # the common case: no grouping needed
+        path, value = updates[0]
+        groups = ((_parent_for(target, path), [(path.keys[-1], value, path)]),)
+    else:
+        by_id: dict[int, tuple[Symbolic, list[tuple[Key, Any, KeyPath]]]] = {}
+        for path, value in updates:
+            parent = _parent_for(target, path)
+            by_id.setdefault(id(parent), (parent, []))[1].append((path.keys[-1], value, path))
+        groups = by_id.values()
     undos: list[Undo] = []
     changed: list[FieldUpdate] = []
     try:
-        for parent, edits in groups.values():
+        for parent, edits in groups:
             if isinstance(parent, List):
                 list_updates, undo = parent._sym_edit_indices(edits)
                 undos.append(undo)
                 changed.extend(list_updates)
                 continue
             for key, value, path in edits:
-                if isinstance(value, Insertion):
+                if type(value) is Insertion:
                     raise SymbolicTypeError(
                         at(target.sym_path + path, "sb.Insertion only inserts into lists")
                     )
                 try:
                     checked = parent._sym_check(key, value)
                     old = parent._sym_peek(key)
-                    if same_value(old, checked):
-                        continue
+                    if old is checked or (type(old) is type(checked) and type(old) in _ATOMIC
+                                          and old == checked):
+                        continue  # no change: nothing to set or notify
                     old, undo = parent._sym_assign(key, checked)
                 except SymbolicKeyError as e:
                     raise SymbolicKeyError(f"unknown key path {str(path)!r}: {e}") from None
@@ -147,6 +151,15 @@ def apply_updates(target: Symbolic, updates: list[tuple[KeyPath, Any]], *,
             undo()
 
     notify_or_undo(changed, undo_all, stop_at)
+
+
+def _parent_for(target: Symbolic, path: KeyPath) -> Symbolic:
+    """The (unsealed) node that holds the value at ``path``."""
+    if not path.keys:
+        raise SymbolicKeyError("rebind cannot replace the root itself; give a key path")
+    parent = _resolve_parent(target, path)
+    parent._sym_check_not_sealed()
+    return parent
 
 
 def _resolve_parent(target: Symbolic, path: KeyPath) -> Symbolic:
