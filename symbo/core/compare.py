@@ -340,7 +340,7 @@ def _kind_order(value: Any) -> str:
 
 def __getattr__(name: str) -> Any:  # ``Diff`` and ``diff`` moved to ``symbo.core.diff``
     if name in ("Diff", "diff"):
-        from symbo.core import diff as _diff
+        import importlib
 
-        return getattr(_diff, name)
+        return getattr(importlib.import_module("symbo.core.diff"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
