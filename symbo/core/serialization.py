@@ -93,7 +93,19 @@ def _to(value: Any, hide: bool = False) -> Any:
                         raise _PathError(f"the dict key {key!r} is reserved for JSON")
                     out[key] = _to(v, hide)
                 return out
-            out = {TYPE_KEY: type(value)._sym_type_name}  # type: ignore[attr-defined]
+            cls = type(value)
+            out = {TYPE_KEY: cls._sym_type_name}  # type: ignore[attr-defined]
+            names = _FAST.get(cls, _UNSET)
+            if names is _UNSET:
+                names = _fast_names(cls)
+            if names is not None and not hide:  # plain fields: read them in place
+                d = value.__dict__
+                for key in names:
+                    v = d[key]
+                    tv = type(v)
+                    out[key] = v if tv is int or tv is str or tv is float or tv is bool or \
+                        v is None else _to(v, hide)
+                return out
             for key, v in value._sym_json_items(hide):  # type: ignore[attr-defined]
                 tv = type(v)
                 out[key] = v if tv is int or tv is str or tv is float or tv is bool or v is None \
@@ -151,6 +163,25 @@ class UnknownObject(Dict):
     def type_name(self) -> str:
         """The registry name the JSON gave (``_type``, or ``_ref`` for a reference)."""
         return dict.get(self, TYPE_KEY) or dict.get(self, REF_KEY)
+
+
+_FAST: dict[type, tuple[str, ...] | None] = {}
+_UNSET: Any = object()
+
+
+def _fast_names(cls: type) -> tuple[str, ...] | None:
+    """The field names ``to_json`` may write straight from an object's ``__dict__`` (a class
+    with no frozen or dynamic fields and no JSON hook of its own), or None."""
+    from symbo.core.object import Object
+
+    names = None
+    if isinstance(cls, type) and issubclass(cls, Object) and \
+            cls._sym_json_items is Object._sym_json_items and cls.sym_items is Object.sym_items:
+        schema = cls.sym_schema()
+        if not schema.has_frozen and schema.dynamic is None:
+            names = schema.names
+    _FAST[cls] = names
+    return names
 
 
 def from_json(data: Any, *, convert_unknown: bool = False) -> Any:
