@@ -65,6 +65,7 @@ class Object(Symbolic):
     _sym_partial_ok: ClassVar[bool] = False
     _sym_type_name: ClassVar[str]
     _sym_dynamic_check: ClassVar[Check | None] = None
+    _sym_onchange: ClassVar[Any] = None  # containers take a callback; objects override hooks
 
     def __init_subclass__(cls, *, type_name: str | None = None, register: bool = True,
                           **kw: Any) -> None:

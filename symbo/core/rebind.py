@@ -70,7 +70,8 @@ def rebind(
         items = path_values.sym_items() if isinstance(path_values, Symbolic) else \
             path_values.items()
         updates = [(KeyPath.parse(k), v) for k, v in items]
-    updates += [(KeyPath._from_keys((k,)), v) for k, v in kwargs.items()]
+    if kwargs:
+        updates += [(KeyPath._from_keys((k,)), v) for k, v in kwargs.items()]
     if not updates:
         if raise_on_no_change:
             raise SymbolicValueError(at(target.sym_path, "there are no values to rebind"))
@@ -155,9 +156,20 @@ def apply_updates(target: Symbolic, updates: list[tuple[KeyPath, Any]], *,
 
 def _parent_for(target: Symbolic, path: KeyPath) -> Symbolic:
     """The (unsealed) node that holds the value at ``path``."""
-    if not path.keys:
+    keys = path.keys
+    if not keys:
         raise SymbolicKeyError("rebind cannot replace the root itself; give a key path")
-    parent = _resolve_parent(target, path)
+    node: Any = target
+    if len(keys) == 2 and type(keys[0]) is int and type(node) is List:  # "[i].field"
+        try:
+            node = node._sym_child(keys[0])
+        except SymbolicKeyError as e:
+            raise SymbolicKeyError(f"unknown key path {str(path)!r}: {e}") from None
+        if isinstance(node, Symbolic):
+            node._sym_check_not_sealed()
+            return node
+        node = target
+    parent = _resolve_parent(node, path)
     parent._sym_check_not_sealed()
     return parent
 
