@@ -12,12 +12,14 @@ algorithm. This package re-exports the public names of ``API.md``.
 
 from symbo import algorithms  # noqa: E402
 from symbo.backends import (  # noqa: E402
+    Comparison,
     Feedback,
     StorageError,
     Study,
     StudyMismatchError,
     Trial,
     TrialPruned,
+    compare,
     load_study,
     sample,
     tune,
@@ -29,6 +31,7 @@ from symbo.dsl import __all__ as _dsl_all
 
 __version__ = "0.1.0"
 __all__ = list(_core_all) + list(_dsl_all) + [
-    "algorithms", "Feedback", "StorageError", "Study", "StudyMismatchError", "Trial", "TrialPruned",
+    "algorithms", "Comparison", "Feedback", "StorageError", "Study", "StudyMismatchError", "Trial",
+    "TrialPruned", "compare",
     "load_study", "sample", "tune", "__version__",
 ]

@@ -5,6 +5,7 @@ touching the other. Every algorithm is a symbolic object: its settings serialize
 markers searched by an outer loop.
 """
 
+from symbo.algorithms.auto import Auto
 from symbo.algorithms.base import Algorithm, AlgorithmError
 from symbo.algorithms.early_stopping import ASHA, EarlyStoppingPolicy, MedianStopping
 from symbo.algorithms.evolution import HillClimb, RegularizedEvolution
@@ -16,7 +17,7 @@ from symbo.algorithms.random_search import Random
 from symbo.algorithms.tpe import TPE
 
 __all__ = [
-    "ASHA", "Algorithm", "AlgorithmError", "Crossover", "EarlyStoppingPolicy", "GaussianProcessBO",
+    "ASHA", "Algorithm", "AlgorithmError", "Auto", "Crossover", "EarlyStoppingPolicy", "GaussianProcessBO",
     "Grid",
     "HillClimb", "MCTS", "MedianStopping", "Mutator", "Random", "RegularizedEvolution",
     "TPE", "Uniform", "UniformCrossover",

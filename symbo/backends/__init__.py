@@ -4,6 +4,7 @@ The search loop (``sample``, ``tune``), studies and their storages live here; Py
 are imported only in their own modules, lazily.
 """
 
+from symbo.backends.compare import Comparison, compare
 from symbo.backends.live_trial import LiveTrial, TrialPruned
 from symbo.backends.loop import Feedback
 from symbo.backends.search import sample, tune
@@ -14,6 +15,6 @@ from symbo.backends.torch_names import install as _install_torch_names
 _install_torch_names()
 
 __all__ = [
-    "Feedback", "LiveTrial", "Storage", "StorageError", "Study", "StudyMismatchError", "Trial",
-    "TrialPruned", "load_study", "open_storage", "sample", "tune",
+    "Comparison", "Feedback", "LiveTrial", "Storage", "StorageError", "Study", "StudyMismatchError",
+    "Trial", "TrialPruned", "compare", "load_study", "open_storage", "sample", "tune",
 ]

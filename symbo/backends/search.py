@@ -22,13 +22,14 @@ from symbo.backends.study import Study
 from symbo.core import SymbolicValueError
 
 
-def default_algorithm() -> Algorithm:
-    """The algorithm a search uses when none is given: ``sb.algorithms.Auto()`` (Random where
-    this symbo has no Auto)."""
-    from symbo import algorithms
+def default_algorithm(algorithm: Algorithm | None = None,
+                      num_trials: int | None = None) -> Algorithm:
+    """``algorithm``, or when None the default: ``sb.algorithms.Auto`` told the budget."""
+    if algorithm is not None:
+        return algorithm
+    from symbo.algorithms import Auto
 
-    auto = getattr(algorithms, "Auto", None)
-    return auto() if auto is not None else algorithms.Random()
+    return Auto(num_trials=num_trials)
 
 
 def _open(space: Any, algorithm: Algorithm, study: Study | None, storage: Any,
@@ -46,7 +47,7 @@ def _open(space: Any, algorithm: Algorithm, study: Study | None, storage: Any,
 
 def sample(
     space: Any,
-    algorithm: Algorithm,
+    algorithm: Algorithm | None = None,
     num_trials: int | None = 100,
     study: Study | None = None,
     *,
@@ -61,6 +62,9 @@ def sample(
 ) -> Iterator[tuple[Any, Feedback]]:
     """Yields ``(program, feedback)`` until the study has ``num_trials`` trials (None: until
     the space or the algorithm is exhausted, or you stop iterating).
+
+    ``algorithm`` defaults to ``sb.algorithms.Auto()``, which picks by the space and by
+    ``num_trials``.
 
     ``storage`` is a URL (``"sqlite:///study.db"``; default: in memory) and ``study_name``
     names the study in it; ``load_if_exists=True`` continues a study of that name (several
@@ -80,6 +84,7 @@ def sample(
     """
     if num_trials is not None and num_trials < 0:
         raise SymbolicValueError(f"num_trials must be >= 0, got {num_trials}")
+    algorithm = default_algorithm(algorithm, num_trials)
     study = _open(space, algorithm, study, storage, study_name, objectives, where, load_if_exists)
     run = coordinator_for(study).run(study, algorithm, num_trials, early_stopping, dead_trials,
                                      heartbeat_timeout)
@@ -130,8 +135,7 @@ def tune(
     """
     if workers < 1:
         raise SymbolicValueError(f"workers must be >= 1, got {workers}")
-    if algorithm is None:
-        algorithm = default_algorithm()
+    algorithm = default_algorithm(algorithm, num_trials)
     if space is None and study is None:
         space = discovered_space(objective)
     study = _open(space, algorithm, study, storage, study_name, objectives, where, load_if_exists)

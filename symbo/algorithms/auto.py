@@ -1,0 +1,172 @@
+"""``Auto``: the default algorithm, chosen by the space and the budget.
+
+The rule (backed by the comparisons in BENCHMARKS.md, "Search quality: sb.compare"; ``n`` is
+``num_trials`` when the loop knows it, the number of completed trials so far otherwise):
+
+1. **Several objectives** -> :class:`RegularizedEvolution` (the one model-free algorithm here
+   that ranks by Pareto dominance).
+2. **A finite space no larger than the budget** (``space_size <= num_trials``) ->
+   :class:`Grid`: every point once, nothing re-evaluated.
+3. **Otherwise, the first** ``gp_trials`` **(200) trials** -> :class:`GaussianProcessBO`. It
+   reaches the lowest mean regret at 25-200 trials on the continuous, mixed, categorical,
+   conditional and cell-shaped benchmarks, at the price of ~0.1-0.3 s per proposal (the GP
+   is refitted every trial): negligible next to any objective worth a model, and bounded
+   because
+4. **past** ``gp_trials`` **completed trials** -> :class:`TPE` (``multivariate=True``),
+   fed the whole history: a cost per trial that stays at a few milliseconds at thousands of
+   trials, where a GP's cubic cost would dominate. With ``num_trials`` known and larger than
+   ``tpe_from`` (1,000) it is TPE from the start.
+
+If the chosen algorithm refuses the space (:class:`AlgorithmError` at setup), the next one
+of GaussianProcessBO, TPE, RegularizedEvolution, Random is taken. :attr:`Auto.chosen` names
+the algorithm in use; it changes only at the switch of point 4. In a finite space, the search
+ends (``exhausted``) once every point has been proposed.
+
+>>> import symbo as sb
+>>> auto = sb.algorithms.Auto(seed=0)
+>>> auto.setup(sb.dna_spec(sb.Dict(x=sb.float_range(0.0, 1.0), k=sb.one_of([1, 2, 3]))))
+>>> auto.chosen
+'GaussianProcessBO'
+>>> small = sb.algorithms.Auto(num_trials=10)
+>>> small.setup(sb.dna_spec(sb.Dict(k=sb.one_of([1, 2, 3]))))
+>>> small.chosen
+'Grid'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from symbo.algorithms.base import Algorithm, AlgorithmError, Reward, _reward_from_json
+from symbo.algorithms.evolution import RegularizedEvolution
+from symbo.algorithms.gp import GaussianProcessBO
+from symbo.algorithms.grid import Grid
+from symbo.algorithms.random_search import Random
+from symbo.algorithms.tpe import TPE
+from symbo.dsl import DNA, DNASpec
+
+
+class Auto(Algorithm, type_name="symbo.algorithms.Auto"):
+    """Picks an algorithm by the space and the budget (the rule is in the module docstring)
+    and delegates to it. ``num_trials`` is the budget when known (``sb.tune`` and
+    ``sb.sample`` pass theirs when they create the default ``Auto``); ``gp_trials`` is the
+    number of trials searched with GaussianProcessBO before switching to TPE, and ``tpe_from``
+    the budget from which TPE is used from the start.
+
+    >>> import symbo as sb
+    >>> study = sb.tune(lambda p: -(p.x - 0.3) ** 2, sb.Dict(x=sb.float_range(0.0, 1.0)),
+    ...                 sb.algorithms.Auto(seed=1), num_trials=15)
+    >>> study.best_trial.reward > -1e-3
+    True
+    """
+
+    seed: int | None = None
+    num_trials: int | None = None
+    gp_trials: int = 200
+    tpe_from: int = 1000
+    supports_multi_objective = True
+
+    def _setup(self, spec: DNASpec) -> None:
+        if self.gp_trials < 0:
+            raise AlgorithmError(f"Auto: gp_trials must be >= 0, got {self.gp_trials}")
+        self._completed = 0
+        self._seen: set[DNA] = set()
+        self._inner = self._first(spec)
+
+    # ---- the rule ---------------------------------------------------------------------------
+    def _candidates(self, spec: DNASpec) -> list[str]:
+        if self._num_objectives > 1:
+            return ["RegularizedEvolution", "Random"]
+        if spec.is_finite and self.num_trials is not None and spec.space_size <= self.num_trials:
+            return ["Grid", "Random"]
+        if self.num_trials is not None and self.num_trials > self.tpe_from:
+            return ["TPE", "RegularizedEvolution", "Random"]
+        if self._completed >= self.gp_trials:
+            return ["TPE", "RegularizedEvolution", "Random"]
+        return ["GaussianProcessBO", "TPE", "RegularizedEvolution", "Random"]
+
+    def _make(self, name: str) -> Algorithm:
+        seed = self.seed
+        return {
+            "GaussianProcessBO": lambda: GaussianProcessBO(seed=seed),
+            "TPE": lambda: TPE(seed=seed, multivariate=True),
+            "RegularizedEvolution": lambda: RegularizedEvolution(seed=seed),
+            "Grid": lambda: Grid(),
+            "Random": lambda: Random(seed=seed),
+        }[name]()
+
+    def _first(self, spec: DNASpec, history: list[tuple[DNA, Reward]] | None = None) -> Algorithm:
+        errors = []
+        for name in self._candidates(spec):
+            algo = self._make(name)
+            try:
+                algo.setup(spec, num_objectives=self._num_objectives)
+            except AlgorithmError as e:
+                errors.append(f"{name}: {e}")
+                continue
+            for dna, reward in history or ():
+                algo.feedback(dna, reward)
+            return algo
+        raise AlgorithmError("Auto: no algorithm can search this space: " + "; ".join(errors))
+
+    @property
+    def chosen(self) -> str:
+        """The name of the algorithm Auto delegates to now."""
+        return type(self._inner).__name__ if self.is_setup else "(not set up)"
+
+    @property
+    def exhausted(self) -> bool:
+        """True when the delegate has proposed every point it can (Grid)."""
+        if getattr(self._inner, "exhausted", False):
+            return True
+        return self.spec.is_finite and len(self._seen) >= self.spec.space_size
+
+    @property
+    def inner(self) -> Algorithm:
+        """The algorithm Auto delegates to now."""
+        return self._inner
+
+    # ---- delegation -------------------------------------------------------------------------
+    def propose(self) -> DNA:
+        if self.exhausted:
+            raise AlgorithmError(f"Auto: all {self.spec.space_size} points have been proposed")
+        dna = self._inner.propose()
+        if self.spec.is_finite:
+            self._seen.add(dna)
+        return self._count(dna)
+
+    def feedback(self, dna: DNA, reward: Reward) -> None:
+        super().feedback(dna, reward)
+        self._inner.feedback(dna, reward)
+        self._completed += 1
+        if self._completed == self.gp_trials and isinstance(self._inner, GaussianProcessBO):
+            self._inner = self._first(self.spec, self._history)
+
+    def on_failure(self, dna: DNA, error: str) -> None:
+        self._inner.on_failure(dna, error)
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The base state plus the delegate's name and state."""
+        state = super().state
+        state["chosen"] = self.chosen
+        state["inner"] = self._inner.state
+        return state
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self._completed = 0
+        self._history = []
+        for numbers, reward in state.get("history", []):
+            self._history.append((DNA.from_numbers(self.spec, numbers), _reward_from_json(reward)))
+        self._completed = len(self._history)
+        self._seen = {dna for dna, _ in self._history}
+        self._num_proposed = int(state.get("num_proposed", len(self._history)))
+        chosen = state.get("chosen")
+        inner = self._make(chosen) if chosen in ("GaussianProcessBO", "TPE", "RegularizedEvolution",
+                                                  "Grid", "Random") else None
+        if inner is None or "inner" not in state:
+            self._inner = self._first(self.spec, self._history)
+            return
+        inner.setup(self.spec, num_objectives=self._num_objectives)
+        inner.load_state(state["inner"])
+        self._inner = inner

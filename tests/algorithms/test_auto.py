@@ -1,0 +1,96 @@
+"""Auto: the rule by space and budget, the switch from GP-BO to TPE, resuming, fallbacks."""
+
+from __future__ import annotations
+
+import pytest
+
+import symbo as sb
+from symbo.algorithms import Auto
+
+MIXED = sb.Dict(x=sb.float_range(0.0, 1.0), k=sb.one_of(["a", "b", "c"]))
+
+
+def chosen(space, **kwargs):
+    auto = Auto(**kwargs)
+    auto.setup(sb.dna_spec(space), num_objectives=kwargs.pop("_objectives", 1))
+    return auto.chosen
+
+
+def test_rule_by_space_and_budget():
+    small = sb.Dict(k=sb.one_of([1, 2, 3]), j=sb.int_range(0, 3))      # 12 points
+    assert chosen(small, num_trials=12) == "Grid"
+    assert chosen(small, num_trials=11) == "GaussianProcessBO"
+    assert chosen(small) == "GaussianProcessBO"
+    assert chosen(MIXED, num_trials=100) == "GaussianProcessBO"
+    assert chosen(MIXED, num_trials=5000) == "TPE"
+
+
+def test_several_objectives_use_evolution():
+    auto = Auto(seed=0)
+    auto.setup(sb.dna_spec(MIXED), num_objectives=2)
+    assert auto.chosen == "RegularizedEvolution"
+
+
+def test_switches_to_tpe_after_gp_trials_with_the_whole_history():
+    auto = Auto(seed=0, gp_trials=12)
+    study = sb.tune(lambda p: p.x + (p.k == "b"), MIXED, auto, num_trials=20)
+    assert auto.chosen == "TPE"
+    assert len(auto.inner.history) == 20
+    assert auto.inner.multivariate
+    assert study.best_trial.reward > 1.5
+
+
+def test_default_algorithm_of_tune_and_sample_is_auto():
+    study = sb.tune(lambda p: p.x, MIXED, num_trials=12)
+    assert isinstance(study.algorithm, Auto) and study.algorithm.num_trials == 12
+    grid = sb.Dict(k=sb.int_range(0, 4))
+    seen = []
+    for program, feedback in sb.sample(grid, num_trials=None):
+        seen.append(program.k)
+        feedback(program.k)
+    assert sorted(seen) == [0, 1, 2, 3, 4]                 # Grid: every point once, then done
+
+
+def test_state_round_trip_resumes_the_delegate():
+    spec = sb.dna_spec(MIXED)
+    auto = Auto(seed=3, gp_trials=8)
+    auto.setup(spec)
+    for _ in range(10):
+        dna = auto.propose()
+        auto.feedback(dna, float(dna.to_numbers()[0]))
+    back = Auto(seed=3, gp_trials=8)
+    back.setup(spec)
+    back.load_state(auto.state)
+    assert back.chosen == "TPE" and len(back.history) == 10
+    assert back.propose() == auto.propose()
+
+
+def test_resume_from_sqlite_in_a_new_study_object(tmp_path):
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    sb.tune(lambda p: p.x, MIXED, Auto(seed=1, gp_trials=6), num_trials=8, storage=url,
+            study_name="s")
+    study = sb.load_study(url, "s", space=MIXED)
+    study.resume(lambda p: p.x, num_trials=12)
+    assert len(sb.load_study(url, "s").trials) == 12
+
+
+def test_falls_back_when_an_algorithm_refuses_the_space():
+    class GridFirst(Auto, register=False):
+        def _candidates(self, spec):
+            return ["Grid", "Random"]                       # Grid refuses continuous spaces
+
+    auto = GridFirst(seed=0)
+    auto.setup(sb.dna_spec(MIXED))
+    assert auto.chosen == "Random"
+
+    class Nothing(Auto, register=False):
+        def _candidates(self, spec):
+            return ["Grid"]
+
+    with pytest.raises(sb.algorithms.AlgorithmError, match="no algorithm can search"):
+        Nothing().setup(sb.dna_spec(MIXED))
+
+
+def test_bad_settings():
+    with pytest.raises(sb.algorithms.AlgorithmError, match="gp_trials"):
+        Auto(gp_trials=-1).setup(sb.dna_spec(MIXED))
