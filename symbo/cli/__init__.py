@@ -9,6 +9,7 @@
     symbo plot STORAGE --study NAME -o history.png [--kind history|parallel|intermediate]
     symbo plot --kind darts --alphas alphas.json -o alphas.png
     symbo demo [--trials N] [--storage URL] [--quiet]
+    symbo compare SCRIPT.py --algorithms TPE,Random --seeds N --trials T -o compare.png
 
 ``STORAGE`` is a URL (``sqlite:///study.db``, ``memory:``) or a path to a SQLite file
 (``study.db``). ``--study`` may be left out when the storage holds one study.

@@ -13,7 +13,7 @@ import argparse
 import importlib
 
 #: the modules whose ``add_parser(sub)`` adds the subcommands, in the order ``--help`` lists them
-COMMAND_MODULES = ["symbo.cli.search", "symbo.cli.report"]
+COMMAND_MODULES = ["symbo.cli.search", "symbo.cli.report", "symbo.cli.compare"]
 
 
 def build_parser() -> argparse.ArgumentParser:
