@@ -34,7 +34,8 @@ def test_compare_prints_the_table_writes_the_plot_and_resumes(tmp_path):
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
     assert lines[0].startswith("best value so far (lowest is best)")
-    assert [ln.split()[0] for ln in lines[2:5]] == ["TPE", "Random", "RegularizedEvolution(population_size=5,"]
+    names = [ln.split()[0] for ln in lines[2:5]]
+    assert names == ["TPE", "Random", "RegularizedEvolution(population_size=5,"]
     assert (tmp_path / "compare.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     saved = sb.Comparison.load(tmp_path / "c.json")
     assert saved.best_so_far("TPE").shape == (3, 12)
