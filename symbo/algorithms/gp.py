@@ -378,7 +378,11 @@ class GaussianProcessBO(Algorithm, type_name="symbo.algorithms.GaussianProcessBO
     ``max(restart_every, n // 20)`` trials (``n`` completed) adds ``restarts`` random starts,
     with ``2 * fit_evals`` evaluations each, so the fit does not stay in a poor local optimum
     (the first fit uses two more starts and ``5 * fit_evals``). ``warp`` compresses rewards
-    below the median before standardizing.
+    below the median before standardizing. ``trust_region=True`` draws the random candidates
+    from a TuRBO-style trust region around the best trial instead of the whole space (a box
+    that grows after improvements and shrinks after failures); ``None`` (the default) turns
+    it on for spaces of 8 or more ranges and no choices, where it lowered Levy-10's regret at
+    100 trials (BENCHMARKS.md).
 
     >>> import symbo as sb
     >>> from symbo.algorithms.gp import GaussianProcessBO
@@ -403,6 +407,7 @@ class GaussianProcessBO(Algorithm, type_name="symbo.algorithms.GaussianProcessBO
     restarts: int = 1
     restart_every: int = 5
     warp: bool = True
+    trust_region: bool | None = None
 
     def _setup(self, spec: DNASpec) -> None:
         checks = [
@@ -428,6 +433,7 @@ class GaussianProcessBO(Algorithm, type_name="symbo.algorithms.GaussianProcessBO
         self._pending: dict[tuple, np.ndarray] = {}
         self._theta: np.ndarray | None = None
         self._fitted_at = 0
+        self._tr = _TrustRegion(len(self._layout.ranges), len(self._layout.blocks))
 
     # ---- the algorithm interface ---------------------------------------------------------------
     def propose(self) -> DNA:
@@ -448,6 +454,8 @@ class GaussianProcessBO(Algorithm, type_name="symbo.algorithms.GaussianProcessBO
         self._seen.add(key)
         value = scalar(reward)
         if math.isfinite(value):
+            if len(self._y) >= max(self.num_startup, 1):
+                self._tr.tell(value, max(self._y))
             self._X.append(x)
             self._y.append(value)
 
@@ -530,8 +538,13 @@ class GaussianProcessBO(Algorithm, type_name="symbo.algorithms.GaussianProcessBO
             mean, var = gp.predict(C)
             return log_expected_improvement(mean, var, best, self.xi)
 
-        cands = [layout.project(layout.random(self.num_candidates, rng))]
         top = np.argsort(-y)[: self.num_best]
+        if self._uses_trust_region():
+            weights = np.exp(gp.theta[: gp.dim])
+            cands = [self._tr.sample(np.asarray(self._X)[top[0]], weights, layout,
+                                     self.num_candidates, rng)]
+        else:
+            cands = [layout.project(layout.random(self.num_candidates, rng))]
         for i in top:
             cands.append(self._perturb(np.asarray(self._X)[i], self.num_local, 0.1, rng))
         C = np.vstack(cands)
@@ -547,6 +560,11 @@ class GaussianProcessBO(Algorithm, type_name="symbo.algorithms.GaussianProcessBO
                 return dna
         return self._random_unseen()
 
+    def _uses_trust_region(self) -> bool:
+        if self.trust_region is not None:
+            return self.trust_region
+        return len(self._layout.ranges) >= _TR_FROM and not self._layout.blocks
+
     def _perturb(self, x: np.ndarray, m: int, sigma: float,
                  rng: np.random.Generator) -> np.ndarray:
         """``m`` projected perturbations of ``x``: Gaussian on ranges, resampled choices."""
@@ -557,6 +575,57 @@ class GaussianProcessBO(Algorithm, type_name="symbo.algorithms.GaussianProcessBO
         nb = len(layout.blocks)
         if nb:
             flip = rng.random((m, nb)) < min(1.0, 1.0 / nb + 0.1)
+            for b, (start, width) in enumerate(layout.blocks):
+                rows = np.nonzero(flip[:, b])[0]
+                if len(rows):
+                    V[rows, start: start + width] = rng.random((len(rows), width))
+        return layout.project(V)
+
+
+_TR_FROM = 8   # ranges (and no choices) from which the trust region is on by default
+
+
+class _TrustRegion:
+    """A TuRBO-style trust region (Eriksson et al. 2019) around the incumbent: a box of side
+    ``length`` in the unit cube (per range slot, scaled by the GP's length scales), doubled
+    after 3 improvements in a row, halved after ``max(4, d)`` proposals without one, reset
+    when it gets below ``0.5 ** 7``. Choices in the region keep the incumbent's candidate
+    except for a few resampled blocks (the Hamming ball of Casmopolitan)."""
+
+    def __init__(self, num_ranges: int, num_blocks: int) -> None:
+        self.dim = num_ranges + num_blocks
+        self.length = 0.8
+        self.successes = self.failures = 0
+
+    def tell(self, value: float, best: float) -> None:
+        if value > best + 1e-3 * abs(best):
+            self.successes, self.failures = self.successes + 1, 0
+        else:
+            self.successes, self.failures = 0, self.failures + 1
+        if self.successes >= 3:
+            self.length, self.successes = min(2.0 * self.length, 1.6), 0
+        elif self.failures >= max(4, self.dim):
+            self.length, self.failures = self.length / 2.0, 0
+            if self.length < 0.5 ** 7:
+                self.length = 0.8
+
+    def sample(self, center: np.ndarray, scales: np.ndarray, layout: _Layout, m: int,
+               rng: np.random.Generator) -> np.ndarray:
+        V = np.tile(center, (m, 1))
+        r = layout.ranges_arr
+        if len(r):
+            w = scales[r] / np.exp(np.mean(np.log(scales[r])))
+            w = np.clip(w, 0.0, None)
+            half = 0.5 * self.length * w
+            lo, hi = np.clip(center[r] - half, 0, 1), np.clip(center[r] + half, 0, 1)
+            box = lo + (hi - lo) * rng.random((m, len(r)))
+            mask = rng.random((m, len(r))) < min(1.0, 20.0 / len(r))
+            mask[np.arange(m), rng.integers(0, len(r), m)] = True
+            V[:, r] = np.where(mask, box, center[r])
+        nb = len(layout.blocks)
+        if nb:
+            p = min(1.0, max(1.0, self.length * nb) / nb)
+            flip = rng.random((m, nb)) < p
             for b, (start, width) in enumerate(layout.blocks):
                 rows = np.nonzero(flip[:, b])[0]
                 if len(rows):

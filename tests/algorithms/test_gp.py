@@ -214,3 +214,26 @@ def test_gp_beats_tpe_on_hartmann6() -> None:
     gp = [_best(GaussianProcessBO(seed=s), space, f, 60) for s in range(3)]
     tpe = [_best(TPE(seed=s), space, f, 60) for s in range(3)]
     assert statistics.mean(gp) < statistics.mean(tpe)
+
+
+def test_trust_region_follows_the_incumbent_and_shrinks_after_failures():
+    from symbo.algorithms.gp import _TrustRegion
+
+    tr = _TrustRegion(num_ranges=10, num_blocks=0)
+    for _ in range(10):
+        tr.tell(0.0, best=1.0)                              # 10 failures: halved once
+    assert tr.length == 0.4
+    for value in (1.5, 2.0, 2.5):                           # 3 successes: doubled
+        tr.tell(value, best=value - 0.5)
+    assert tr.length == 0.8
+    space = sb.Dict(**{f"x{i}": sb.float_range(0.0, 1.0) for i in range(10)})
+    algo = sb.algorithms.GaussianProcessBO(num_startup=5, num_candidates=100, seed=1)
+    algo.setup(sb.dna_spec(space))
+    assert algo._uses_trust_region()
+    study = sb.tune(lambda p: -sum((p[f"x{i}"] - 0.3) ** 2 for i in range(10)), space, algo,
+                    num_trials=25)
+    assert study.best_trial.id >= 5 and study.best_trial.reward > -0.6   # the model improved
+    mixed = sb.algorithms.GaussianProcessBO(seed=0)
+    mixed.setup(sb.dna_spec(sb.Dict(k=sb.one_of([1, 2]), **{f"x{i}": sb.float_range(0.0, 1.0)
+                                                           for i in range(10)})))
+    assert not mixed._uses_trust_region()

@@ -1,0 +1,199 @@
+"""Search quality against the peers, made with ``sb.compare``: one run per benchmark.
+
+Run it with the benchmark venv (``make bench`` builds it)::
+
+    OMP_NUM_THREADS=1 nice -n 10 .venv-bench/bin/python benchmarks/compare_bench.py \
+        --problem Branin [--seeds 20] [--trials 100] [--gp-seeds 5] [--out benchmarks/data/compare]
+
+For the problem (see :mod:`problems`) it runs, through one ``sb.compare`` call (every
+algorithm with every seed, the same budget, all minimizing):
+
+- symbo ``Random``, ``RegularizedEvolution()`` (its defaults), ``TPE()``,
+  ``TPE(multivariate=True)``, ``Auto()``; ``GaussianProcessBO()`` is not run again: at up to
+  200 trials ``Auto(seed=s)`` *is* ``GaussianProcessBO(seed=s)`` (the same proposals, checked
+  by ``tests/algorithms/test_auto.py``), so its row is Auto's;
+- the peers through :mod:`peers`: Optuna ``TPESampler()``, ``TPESampler(multivariate=True,
+  group=True)``, PyGlove ``regularized_evolution`` (population 20, tournament 5, uniform
+  mutator);
+
+and, in a second ``sb.compare`` call with ``--gp-seeds`` seeds (it costs ~0.5-2 s per trial),
+Optuna's ``GPSampler()``. The comparisons are saved as JSON (``sb.Comparison.load``) in
+``--out``; the script prints the markdown table of BENCHMARKS.md (mean simple regret with its
+95% confidence interval at each budget) and the ratio of symbo's best (and Auto's) mean regret
+at 100 trials to the best peer's (target <= 0.7).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import peers
+import problems
+
+import symbo as sb
+
+TARGET = 0.7
+BUDGETS = (25, 50, 100, 200)
+
+
+def symbo_algorithms() -> dict[str, sb.algorithms.Algorithm]:
+    a = sb.algorithms
+    return {
+        "symbo Random": lambda s: a.Random(seed=s),
+        "symbo RegularizedEvolution": lambda s: a.RegularizedEvolution(seed=s),
+        "symbo TPE": lambda s: a.TPE(seed=s),
+        "symbo TPE multivariate": lambda s: a.TPE(multivariate=True, seed=s),
+        "symbo Auto (= GaussianProcessBO)": lambda s: a.Auto(seed=s),
+    }
+
+
+def peer_algorithms() -> dict[str, sb.algorithms.Algorithm]:
+    return {
+        "Optuna TPE": lambda s: peers.OptunaSampler(kind="tpe", seed=s),
+        "Optuna TPE multivariate+group": lambda s: peers.OptunaSampler(kind="tpe_mv", seed=s),
+        "PyGlove regularized evolution": lambda s: peers.PyGloveEvolution(seed=s),
+    }
+
+
+GP_PEER = {"Optuna GPSampler": lambda s: peers.OptunaSampler(kind="gp", seed=s)}
+
+
+def run(problem: problems.Problem, seeds: int, trials: int, gp_seeds: int,
+        out: str) -> dict[str, sb.Comparison]:
+    results = {}
+    calls = [("main", {**symbo_algorithms(), **peer_algorithms()}, seeds)]
+    if gp_seeds:
+        calls.append(("gp", GP_PEER, gp_seeds))
+    for label, algorithms, n in calls:
+        path = os.path.join(out, f"{problem.name}.{label}.json")
+        start = time.perf_counter()
+        res = sb.compare(problem.objective, problem.space, algorithms, seeds=n, num_trials=trials,
+                         objectives=("min",))
+        seconds = time.perf_counter() - start
+        res.save(path)
+        with open(path) as f:
+            data = json.load(f)
+        data["seconds"] = round(seconds, 1)
+        data["problem"] = problem.name
+        data["optimum"] = problem.optimum
+        with open(path, "w") as f:
+            json.dump(data, f)
+        print(f"{problem.name} {label}: {seconds:.0f} s", file=sys.stderr, flush=True)
+        results[label] = res
+    return results
+
+
+def load(problem: str, out: str) -> dict[str, tuple[sb.Comparison, dict]]:
+    found = {}
+    for label in ("main", "gp"):
+        path = os.path.join(out, f"{problem}.{label}.json")
+        if os.path.exists(path):
+            with open(path) as f:
+                data = json.load(f)
+            found[label] = (sb.Comparison.from_json(data), data)
+    return found
+
+
+def regret_rows(problem: problems.Problem, found: dict) -> list[dict]:
+    rows = []
+    for comparison, _data in found.values():
+        for name in comparison.algorithms:
+            row = {"algorithm": name, "seeds": len(comparison.seeds)}
+            for b in BUDGETS:
+                if b > comparison.num_trials:
+                    continue
+                low, mean, high = comparison.interval(name, b)
+                row[b] = (mean - problem.optimum, low - problem.optimum, high - problem.optimum)
+            rows.append(row)
+    return rows
+
+
+def _fmt(v: float) -> str:
+    if math.isnan(v):
+        return "n/a"
+    return f"{v:.3g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.2e}"
+
+
+def markdown(problem: problems.Problem, rows: list[dict]) -> str:
+    budgets = [b for b in BUDGETS if any(b in r for r in rows)]
+    head = "| algorithm | seeds | " + " | ".join(f"regret @{b} [95% CI]" for b in budgets) + " |"
+    sep = "|---|---:|" + "---:|" * len(budgets)
+    lines = [head, sep]
+    for r in rows:
+        cells = []
+        for b in budgets:
+            if b in r:
+                mean, low, high = r[b]
+                ci = "" if math.isnan(low) else f" [{_fmt(max(low, 0.0))}, {_fmt(high)}]"
+                cells.append(_fmt(mean) + ci)
+            else:
+                cells.append("")
+        lines.append(f"| {r['algorithm']} | {r['seeds']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def verdict(rows: list[dict], budget: int = 100) -> dict:
+    at = {r["algorithm"]: r[budget][0] for r in rows if budget in r}
+    symbo_rows = {k: v for k, v in at.items() if k.startswith("symbo")}
+    peer_rows = {k: v for k, v in at.items() if not k.startswith("symbo")}
+    best_symbo = min(symbo_rows, key=symbo_rows.get)
+    best_peer = min(peer_rows, key=peer_rows.get)
+    auto = next(k for k in symbo_rows if "Auto" in k)
+
+    def ratio(a: float, b: float) -> float:
+        return a / b if b > 0 else (1.0 if a == 0 else math.inf)
+
+    return {"best_symbo": best_symbo, "best_symbo_regret": at[best_symbo],
+            "auto_regret": at[auto], "best_peer": best_peer, "best_peer_regret": at[best_peer],
+            "ratio_best": ratio(at[best_symbo], at[best_peer]),
+            "ratio_auto": ratio(at[auto], at[best_peer])}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--problem", action="append", help="a problem name (repeat); default all")
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--trials", type=int, default=100)
+    parser.add_argument("--gp-seeds", type=int, default=5)
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "data", "compare"))
+    parser.add_argument("--report", action="store_true", help="only print the tables of saved runs")
+    args = parser.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+    names = args.problem or list(problems.PROBLEMS)
+    summary = []
+    for name in names:
+        problem = problems.PROBLEMS[name]
+        if not args.report:
+            run(problem, args.seeds, args.trials, args.gp_seeds, args.out)
+        found = load(name, args.out)
+        if not found:
+            continue
+        rows = regret_rows(problem, found)
+        print(f"\n**{name}** ({problem.kind}; optimum {problem.optimum:.6g}"
+              + (f"; {problem.note}" if problem.note else "") + ")\n")
+        print(markdown(problem, rows))
+        seconds = {label: data.get("seconds") for label, (_, data) in found.items()}
+        print(f"\nwall time: {seconds}")
+        if any(100 in r for r in rows):
+            summary.append((name, verdict(rows)))
+    if summary:
+        print("\n| problem | best symbo @100 | regret | Auto regret | best peer @100 | regret "
+              "| best symbo / peer | Auto / peer | <= 0.7x |")
+        print("|---|---|---:|---:|---|---:|---:|---:|---|")
+        for name, v in summary:
+            ok = "PASS" if max(v["ratio_best"], v["ratio_auto"]) <= TARGET else "MISS"
+            print(f"| {name} | {v['best_symbo']} | {_fmt(v['best_symbo_regret'])} | "
+                  f"{_fmt(v['auto_regret'])} | {v['best_peer']} | {_fmt(v['best_peer_regret'])} | "
+                  f"{v['ratio_best']:.2f}x | {v['ratio_auto']:.2f}x | {ok} |")
+    return 0
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    raise SystemExit(main())
