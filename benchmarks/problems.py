@@ -12,6 +12,7 @@ Every problem's optimum is known (by enumeration for the tables), so the regret 
 its best value minus the optimum. This module needs only symbo and numpy (the tests import
 it); the peers live in ``peers.py``.
 
+>>> import symbo as sb
 >>> import problems
 >>> p = problems.PROBLEMS["NAS-digits"]
 >>> p.objective(sb.materialize(p.space, sb.DNA.from_numbers(sb.dna_spec(p.space), [1] * 6))) >= p.optimum
@@ -167,6 +168,9 @@ def _snap(grid: Sequence[float], value: float) -> float:
     return grid[i] if logs[i] - x < x - logs[i - 1] else grid[i - 1]
 
 
+_SNAPPED = {"C", "gamma", "learning_rate", "alpha", "learning_rate_init", "width"}  # ranges
+
+
 def _hpo() -> Problem:
     table = load_table("hpo_tabular.json")
     models = table["models"]
@@ -191,9 +195,7 @@ def _hpo() -> Problem:
         k = 0
         for name, values in g[kind].items():
             v = config[name]
-            if isinstance(v, float) and all(isinstance(x, float) for x in values):
-                v = _snap(values, v)
-            elif name == "width":
+            if name in _SNAPPED:
                 v = _snap(values, v)
             k = k * len(values) + values.index(v)
         return k
