@@ -344,8 +344,8 @@ class DefineByRunRun(Run):
         """Re-places the decisions; when the tree changed, re-derives every trial's DNA and
         sets the algorithm up on the new spec, telling it the finished trials again."""
         space = self.space
-        parents = {k: [c, list(s)] for k, (c, s) in self._placements.parents().items()}
-        if parents != {k: [p[0], list(p[1])] for k, p in space.parents.items()}:
+        parents = {k: (c, tuple(s)) for k, (c, s) in self._placements.parents().items()}
+        if parents != {k: (p[0], tuple(p[1])) for k, p in space.parents.items()}:
             space = space.rebind({"parents": Dict(parents)})
             self._set_space(space)
             self.study.store_space(space)

@@ -35,6 +35,7 @@ understood too) use the study's early-stopping policy. ``params`` are the decisi
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 from collections.abc import Sequence
@@ -95,6 +96,12 @@ class LiveTrial:
         """Stores ``value`` (JSON-compatible) with the trial under ``key``."""
         if not isinstance(key, str):
             raise SymbolicValueError(f"set_user_attr: the key must be a str, got {key!r}")
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as e:
+            raise SymbolicValueError(f"set_user_attr({key!r}): the value must be JSON data "
+                                     f"(numbers, strings, lists, dicts), got {value!r:.60} ({e})"
+                                     ) from None
         self._program.user_attrs[key] = value
 
     def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,

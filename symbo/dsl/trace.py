@@ -149,7 +149,7 @@ class TracedSpace(Object, type_name="symbo.TracedSpace"):
     """The space of a traced function.
 
     ``decisions`` are its markers by key (name), in the order they were found; ``parents``
-    places a decision under a choice: ``{key: [choice key, [candidate indices]]}`` (others sit
+    places a decision under a choice: ``{key: (choice key, (candidate indices))}`` (others sit
     at the top level); ``scopes`` names, for a key met inside a callable candidate, the
     choice whose candidate it was. ``discovered``: the space of ``sb.tune(fn)`` given no
     space (``fn`` is the objective itself; the space starts empty and grows as trials run).
@@ -387,7 +387,7 @@ def trace(fn: Callable[..., Any], *args: Any, max_runs: int = MAX_RUNS, **kwargs
     sizes = {k: len(m.candidates) for k, m in definitions.items() if is_choice(m)}
     placements = Placements(sizes, scopes).add_all(runs).parents()
     return TracedSpace(fn=fn, decisions=Dict(definitions),
-                       parents=Dict({k: [c, list(s)] for k, (c, s) in placements.items()}),
+                       parents=Dict({k: (c, tuple(s)) for k, (c, s) in placements.items()}),
                        scopes=Dict(scopes))
 
 

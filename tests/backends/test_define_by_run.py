@@ -53,8 +53,8 @@ def test_every_algorithm_searches_an_optuna_style_objective_with_branches(name):
     for t in study.trials:
         assert list(t.params) == expected_keys(t.params)
     parents = dict(study.space.parents)
-    assert parents.get("momentum") == ["optimizer", [0]]
-    assert parents.get("layers") == ["optimizer", [1]]
+    assert parents.get("momentum") == ("optimizer", (0,))
+    assert parents.get("layers") == ("optimizer", (1,))
     assert {d.id for d in study.spec["optimizer"].candidates[0].space.decisions} == {"momentum"}
 
 
@@ -160,7 +160,7 @@ def test_a_traced_space_grows_in_a_study_when_the_trace_missed_a_branch():
     study = sb.tune(lambda program: program(), space, sb.algorithms.Random(seed=0), num_trials=20)
     assert [t.status for t in study.trials] == ["completed"] * 20
     assert list(study.space.decisions) == ["opt", "beta"]
-    assert dict(study.space.parents) == {"beta": ["opt", [1]]}
+    assert dict(study.space.parents) == {"beta": ("opt", (1,))}
     for t in study.trials:
         assert list(t.params) == (["opt", "beta"] if t.params["opt"] == "adam" else ["opt"])
 

@@ -69,7 +69,7 @@ def test_the_same_objective_runs_in_optuna_and_in_symbo():
     completed = [t for t in ours.trials if t.status == "completed"]
     assert completed[0].metadata["user_attrs"] == {"classifier": completed[0].params["classifier"]}
     # both model the conditional settings as such: SVC's are under its candidate
-    assert dict(ours.space.parents)["svc_c"] == ["classifier", [0]]
+    assert dict(ours.space.parents)["svc_c"] == ("classifier", (0,))
 
 
 def test_optuna_s_own_trial_pruned_stops_a_symbo_trial():
