@@ -232,3 +232,19 @@ def test_an_unnamed_inline_marker_fails_its_trial_with_the_hint():
     study = sb.tune(objective, algorithm=sb.algorithms.Random(seed=0), num_trials=2)
     assert [t.status for t in study.trials] == ["failed", "failed"]
     assert "needs a name=" in study.trials[0].error
+
+
+def test_sample_with_a_traced_space_reads_what_each_program_met():
+    def train():
+        if sb.one_of(["sgd", "adam"], name="opt") == "adam":
+            return sb.float_range(0.8, 0.99, name="beta")
+        return 0.5
+
+    space = sb.trace(train, max_runs=1)
+    for program, feedback in sb.sample(space, sb.algorithms.Random(seed=0), num_trials=10):
+        feedback(program())
+    study = feedback.study
+    assert [t.status for t in study.trials] == ["completed"] * 10
+    assert dict(study.space.parents) == {"beta": ("opt", (1,))}
+    for t in study.trials:
+        assert list(t.params) == (["opt", "beta"] if t.params["opt"] == "adam" else ["opt"])
