@@ -42,7 +42,9 @@ from symbo.algorithms.base import Algorithm, _rng_state
 from symbo.backends.executors import Task
 from symbo.backends.live_trial import LiveTrial
 from symbo.backends.loop import COORDINATORS, Coordinator, Feedback, Run
-from symbo.core import Dict, SymbolicValueError
+from symbo.backends.storage import StorageError
+from symbo.core import Dict, SymbolicValueError, from_json, to_json
+from symbo.core.formatting import format as sym_format
 from symbo.dsl import DNA
 from symbo.dsl.trace import TracedProgram, TracedSpace, run_record
 from symbo.dsl.trace_run import Met, fingerprint, is_choice
@@ -82,7 +84,7 @@ def discovered_space(objective: Any) -> TracedSpace:
     if not callable(objective):
         raise SymbolicValueError(f"the objective must be a function, got {type(objective).__name__}")
     objective_kind(objective, traced=False)  # takes no argument, or one
-    return TracedSpace(fn=objective, discovered=True)
+    return TracedSpace(discovered=True)
 
 
 def define_by_run_task(objective: Any, study: Any, catch: tuple[type[BaseException], ...]) -> Task:
@@ -203,8 +205,12 @@ class DefineByRunRun(Run):
 
     # ---- hooks of Run --------------------------------------------------------------------------
     def make_program(self, dna: DNA, check: bool) -> Any:
-        return self.space.materialize(dna, check=check, new_markers="decide",
-                                      seed=self._seeds.getrandbits(63))
+        # markers the DNA does not decide are drawn from this seed: from the algorithm's seed
+        # and the proposal's rank when it has one (a seeded search is reproducible)
+        seed = getattr(self.algorithm, "seed", None)
+        seed = self._seeds.getrandbits(63) if seed is None else \
+            f"{seed}/{self.algorithm.num_proposed}"
+        return self.space.materialize(dna, check=check, new_markers="decide", seed=seed)
 
     def initial_params(self, dna: DNA) -> dict[str, Any]:
         return {}  # a trial's params are the markers its run meets
@@ -293,20 +299,25 @@ class DefineByRunRun(Run):
     def _add_decisions(self, new: dict[str, Any], scopes: dict[str, str]) -> None:
         """Adds decisions to the study's space, as stored (another process may have added
         one of them first, with another definition: then this trial fails)."""
-        stored = self.study.add_decisions(new, scopes)
-        self._merge(stored if stored is not None else _with(self.space, new, scopes))
-        known = self.space.fingerprints()
-        for key, definition in new.items():
-            if known.get(key) != fingerprint(definition):
-                raise SymbolicValueError(
-                    f"two markers are named {key!r} with different definitions: {known.get(key)} "
-                    f"and {fingerprint(definition)}; one name is one decision, so give one of "
-                    "them another name")
+        stored = self.study.update_space(
+            lambda old, text: _grown(old, self.space, new, scopes, None))
+        self._merge(_space_from_json(stored, self.space) if stored is not None
+                    else _with(self.space, new, scopes))
 
     def _pull_space(self) -> None:
-        stored = self.study.stored_space()
+        try:
+            stored = self.study.stored_space_json()
+        except StorageError as e:  # the study's row is unreadable: go on with what we know
+            logger.warning("study %r: its stored space could not be read: %s", self.study.name, e)
+            return
         if stored is not None:
-            self._merge(stored)
+            self._merge(_space_from_json(stored, self.space))
+
+    def _store_parents(self, space: TracedSpace) -> None:
+        try:
+            self.study.update_space(lambda old, text: _grown(old, space, {}, {}, space.parents))
+        except (StorageError, SymbolicValueError) as e:
+            logger.warning("study %r: the tree of its space was not stored: %s", self.study.name, e)
 
     def _merge(self, stored: TracedSpace) -> None:
         """Takes the decisions and scopes of ``stored`` that this process does not know."""
@@ -348,7 +359,7 @@ class DefineByRunRun(Run):
         if parents != {k: (p[0], tuple(p[1])) for k, p in space.parents.items()}:
             space = space.rebind({"parents": Dict(parents)})
             self._set_space(space)
-            self.study.store_space(space)
+            self._store_parents(space)
         spec = self.study.spec
         if spec == self._spec_of_trials:
             return
@@ -379,7 +390,43 @@ class DefineByRunRun(Run):
 
 def _with(space: TracedSpace, new: dict[str, Any], scopes: dict[str, str]) -> TracedSpace:
     return TracedSpace(fn=space.fn, decisions=Dict({**space.decisions, **new}),
-                       parents=Dict(dict(space.parents)), scopes=Dict({**space.scopes, **scopes}))
+                       parents=Dict(dict(space.parents)), scopes=Dict({**space.scopes, **scopes}),
+                       discovered=space.discovered)
+
+
+def _space_from_json(data: Any, space: TracedSpace) -> TracedSpace:
+    """The decisions and scopes of a stored define-by-run space, around this process's ``fn``
+    (read without resolving the stored one)."""
+    if not isinstance(data, dict):
+        return space
+    decisions = from_json(data.get("decisions") or {})
+    scopes = from_json(data.get("scopes") or {})
+    return TracedSpace(fn=space.fn, decisions=Dict(dict(decisions)),
+                       parents=Dict(dict(space.parents)), scopes=Dict(dict(scopes)),
+                       discovered=space.discovered)
+
+
+def _grown(old: Any, space: TracedSpace, new: dict[str, Any], scopes: dict[str, str],
+           parents: Any) -> tuple[Any, str]:
+    """The stored space ``old`` (JSON) with the decisions ``new`` added (an error when one of
+    them is stored already with another definition) and, if given, ``parents`` set."""
+    stored = _space_from_json(old, space) if old is not None else space
+    for key, definition in new.items():
+        known = stored.decisions.get(key)
+        if known is not None and fingerprint(known) != fingerprint(definition):
+            raise SymbolicValueError(
+                f"two markers are named {key!r} with different definitions: {fingerprint(known)} "
+                f"and {fingerprint(definition)}; one name is one decision, so give one of them "
+                "another name")
+    added = {k: d for k, d in new.items() if k not in stored.decisions}
+    grown = _with(stored, added, {k: s for k, s in scopes.items() if k in added})
+    if parents is not None:
+        grown = grown.rebind({"parents": Dict(dict(parents))})
+    data = dict(old) if isinstance(old, dict) else to_json(grown.rebind({"fn": None}))
+    data["decisions"] = to_json(grown.decisions)
+    data["scopes"] = to_json(grown.scopes)
+    data["parents"] = to_json(grown.parents)
+    return data, sym_format(grown.rebind({"fn": None}))
 
 
 def _where(scope: str | None) -> str:

@@ -142,7 +142,9 @@ class Study:
         if tuple(info.objectives) != objectives:
             raise StudyMismatchError(
                 f"study {info.name!r} has objectives {tuple(info.objectives)}, not {objectives}")
-        if info.space_text is not None and info.space_text != space_text:
+        continues = getattr(space, "continues", None)  # a space that grows while trials run
+        if info.space_text is not None and info.space_text != space_text and not (
+                continues is not None and continues(info.space_json)):
             raise StudyMismatchError(_mismatch(info.name, info.space_text, space_text))
         return cls(store, info, space, spec, algorithm, where)
 
@@ -192,22 +194,18 @@ class Study:
         """Records the params of a running trial (a define-by-run trial's are the markers its
         run met, known when it ends)."""
         trial.params = dict(params)
-        setter = getattr(self.storage, "set_params", None)
-        if setter is not None:
-            setter(self.info.id, trial.id, trial.params)
+        self.storage.set_trial_params(self.info.id, trial.id, trial.params)
 
-    def add_decisions(self, decisions: dict[str, Any], scopes: dict[str, str]) -> Any:
-        """Adds decisions first met by a trial to the study's stored (define-by-run) space;
-        returns the space as stored, with what other processes added (None: the storage
-        keeps the space of this process only)."""
-        return None
+    def update_space(self, update: Callable[[Any, str | None], tuple[Any, str | None]]) -> Any:
+        """Changes the stored space in one transaction (``update(space_json, space_text)``
+        gives the new JSON and text; see ``Storage.update_space``); returns the new JSON."""
+        new = self.storage.update_space(self.info.id, update)
+        self.info.space_json = new
+        return new
 
-    def stored_space(self) -> Any:
-        """The study's space as stored now (None: as this process has it)."""
-        return None
-
-    def store_space(self, space: Any) -> None:
-        """Stores the study's space again (a define-by-run space whose tree changed)."""
+    def stored_space_json(self) -> Any:
+        """The study's space as stored now (other processes may have changed it)."""
+        return self.storage.load_study(self.name).space_json
 
     # ---- reading ---------------------------------------------------------------------------
     def refresh(self) -> list[Trial]:

@@ -151,15 +151,23 @@ class TracedSpace(Object, type_name="symbo.TracedSpace"):
     ``decisions`` are its markers by key (name), in the order they were found; ``parents``
     places a decision under a choice: ``{key: (choice key, (candidate indices))}`` (others sit
     at the top level); ``scopes`` names, for a key met inside a callable candidate, the
-    choice whose candidate it was. ``discovered``: the space of ``sb.tune(fn)`` given no
-    space (``fn`` is the objective itself; the space starts empty and grows as trials run).
+    choice whose candidate it was. ``discovered``: the space of ``sb.tune(objective)`` given
+    no space (it starts empty and grows as trials run; ``fn`` is None: the objective is given
+    to each search).
     """
 
-    fn: Callable[..., Any]
+    fn: Callable[..., Any] | None = None
     decisions: dict[str, Any] = {}
     parents: dict[str, Any] = {}
     scopes: dict[str, str] = {}
     discovered: bool = False
+
+    def continues(self, stored_json: Any) -> bool:
+        """Whether a study whose stored space is ``stored_json`` can go on with this space: both
+        are define-by-run spaces of one kind (a stored one has grown since; trials check each
+        definition they meet)."""
+        return (isinstance(stored_json, dict) and stored_json.get("_type") == "symbo.TracedSpace"
+                and bool(stored_json.get("discovered", False)) == self.discovered)
 
     def tree(self, where: Any = None) -> Tree:
         """The decision tree (of the decisions ``where`` selects)."""

@@ -80,6 +80,12 @@ def test_grid_covers_a_finite_discovered_space_once():
     assert sb.dna_spec(study.space).space_size == 5
 
 
+def test_a_seeded_define_by_run_search_is_reproducible():
+    runs = [[t.params for t in sb.tune(optimizer_settings, algorithm=sb.algorithms.TPE(
+        num_startup=4, seed=7), num_trials=12).trials] for _ in range(2)]
+    assert runs[0] == runs[1]
+
+
 def test_a_decision_first_met_joins_the_space_without_an_extra_run():
     calls = []
 

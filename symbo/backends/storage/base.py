@@ -20,6 +20,7 @@ import math
 import os
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -140,6 +141,19 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def count_trials(self, study_id: int) -> int:
         """The number of trials that count against the budget."""
+
+    # ---- define-by-run studies: params known when a trial ends, a space that grows ----------
+    def set_trial_params(self, study_id: int, number: int, params: dict[str, Any]) -> None:
+        """Replaces a running trial's params (a define-by-run trial's are the markers its run
+        met, known when it ends); a finished trial is refused (StorageError)."""
+        raise StorageError(f"{type(self).__name__} cannot record params after a trial started")
+
+    def update_space(self, study_id: int,
+                     update: Callable[[Any, str | None], tuple[Any, str | None]]) -> Any:
+        """Replaces the study's space with ``update(space_json, space_text)`` (its new JSON
+        and text), in one transaction: of several processes growing one space at once, none
+        loses another's change. ``update`` may raise to change nothing. Returns the new JSON."""
+        raise StorageError(f"{type(self).__name__} cannot change a study's space")
 
     def close(self) -> None:  # noqa: B027 - optional for storages that hold nothing
         """Releases resources (connections)."""

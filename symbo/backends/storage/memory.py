@@ -138,3 +138,20 @@ class InMemoryStorage(Storage):
     def count_trials(self, study_id: int) -> int:
         with self._lock:
             return len(self._trials.get(study_id, []))
+
+    def set_trial_params(self, study_id: int, number: int, params: dict[str, Any]) -> None:
+        with self._lock:
+            trial = self._trial(study_id, number)
+            if trial.status != "running":
+                raise StorageError(f"trial {number} is {trial.status}; its params are not changed")
+            trial.params = copy.deepcopy(dict(params))
+            trial.updated_at = now()
+
+    def update_space(self, study_id: int, update: Any) -> Any:
+        with self._lock:
+            info = next((s for s in self._studies.values() if s.id == study_id), None)
+            if info is None:
+                raise StorageError(f"no study {study_id} in {self.url}")
+            space_json, space_text = update(copy.deepcopy(info.space_json), info.space_text)
+            info.space_json, info.space_text = copy.deepcopy(space_json), space_text
+            return space_json

@@ -404,6 +404,39 @@ class SQLiteStorage(Storage):
         return self._conn().execute("SELECT COUNT(*) FROM trials WHERE study_id = ?",
                                     (study_id,)).fetchone()[0]
 
+    def set_trial_params(self, study_id: int, number: int, params: dict[str, Any]) -> None:
+        text = _dumps(dict(params))
+
+        def args() -> tuple:
+            return (text, now(), study_id, number)
+
+        cur = self._write("UPDATE trials SET params = ?, updated_at = ? "
+                          "WHERE study_id = ? AND number = ? AND status = 'running'", args)
+        if cur.rowcount == 0:
+            raise StorageError(f"trial {number} is {self._status(study_id, number)}; its params "
+                               "are not changed")
+
+    def update_space(self, study_id: int, update: Any) -> Any:
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute("SELECT space_json, space_text FROM studies WHERE id = ?",
+                                   (study_id,)).fetchone()
+                if row is None:
+                    raise StorageError(f"no study {study_id} in {self.url}")
+                old = self._json(row[0], functools.partial(self._label, study_id), "space_json")
+                space_json, space_text = update(old, row[1])
+                conn.execute("UPDATE studies SET space_json = ?, space_text = ? WHERE id = ?",
+                             (_dumps(space_json), space_text, study_id))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        except sqlite3.DatabaseError as e:
+            raise StorageError(f"{self.url}: cannot change the space of study {study_id}: {e}") from None
+        return space_json
+
 
 def _reward(reward: Any) -> Any:
     if isinstance(reward, tuple):

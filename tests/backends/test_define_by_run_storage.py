@@ -1,0 +1,160 @@
+"""Define-by-run studies across processes: a script discovers a space in a SQLite study, with
+workers; other processes read it (without the script), resume it, and grow it at once."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import symbo as sb
+
+SCRIPT = '''
+import sys
+import symbo as sb
+
+def objective(trial):
+    opt = trial.suggest_categorical("opt", ["sgd", "adam", "rmsprop"])
+    lr = trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+    if opt == "sgd":
+        return -abs(lr - 0.01) - abs(trial.suggest_float("momentum", 0.0, 0.99) - 0.9)
+    if opt == "rmsprop":
+        return -abs(lr - 0.001) - abs(trial.suggest_float("alpha", 0.8, 0.99) - 0.9)
+    return -abs(lr - 0.003) - trial.suggest_int("warmup", 0, 3) * 0.01
+
+ALGORITHMS = {
+    "Random": lambda seed: sb.algorithms.Random(seed=seed),
+    "TPE": lambda seed: sb.algorithms.TPE(num_startup=4, seed=seed),
+    "RegularizedEvolution": lambda seed: sb.algorithms.RegularizedEvolution(
+        population_size=6, tournament_size=2, seed=seed),
+    "HillClimb": lambda seed: sb.algorithms.HillClimb(seed=seed),
+    "MCTS": lambda seed: sb.algorithms.MCTS(seed=seed),
+    "GaussianProcessBO": lambda seed: sb.algorithms.GaussianProcessBO(num_startup=4, seed=seed),
+}
+
+if __name__ == "__main__":
+    url, trials, workers, algorithm, seed = sys.argv[1:6]
+    study = sb.tune(objective, algorithm=ALGORITHMS[algorithm](int(seed)),
+                    num_trials=int(trials), storage=url, study_name="dbr",
+                    load_if_exists=True, workers=int(workers))
+    print(len(study.trials))
+'''
+
+READER = '''
+import json, sys
+import symbo as sb
+study = sb.load_study(sys.argv[1], "dbr")
+spec = sb.dna_spec(study.space)
+out = {
+    "decisions": list(study.space.decisions),
+    "parents": {k: [p[0], list(p[1])] for k, p in study.space.parents.items()},
+    "trials": [[t.id, t.status, t.params] for t in study.trials],
+    "best": study.best_trial.params,
+    "dna_fits": all(sb.DNA.from_numbers(spec, t.dna.to_numbers()) == t.dna for t in study.trials),
+}
+print(json.dumps(out))
+'''
+
+
+def keys_for(params: dict) -> list[str]:
+    extra = {"sgd": ["momentum"], "rmsprop": ["alpha"], "adam": ["warmup"]}[params["opt"]]
+    return ["opt", "lr", *extra]
+
+
+def run(path: Path, *args: str, timeout: float = 240) -> str:
+    result = subprocess.run([sys.executable, str(path), *args], capture_output=True, text=True,
+                            timeout=timeout, cwd=path.parent)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def read(tmp_path: Path, url: str) -> dict:
+    reader = tmp_path / "reader.py"
+    reader.write_text(READER)
+    return json.loads(run(reader, url).strip().splitlines()[-1])
+
+
+@pytest.fixture
+def script(tmp_path: Path) -> Path:
+    path = tmp_path / "search.py"
+    path.write_text(textwrap.dedent(SCRIPT))
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("algorithm", ["Random", "TPE", "RegularizedEvolution", "HillClimb",
+                                       "MCTS", "GaussianProcessBO"])
+def test_a_discovered_study_with_workers_is_read_by_another_process(tmp_path, script, algorithm):
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    run(script, url, "16", "2", algorithm, "0")
+    out = read(tmp_path, url)
+    assert out["decisions"][:2] == ["opt", "lr"]
+    assert set(out["decisions"]) <= {"opt", "lr", "momentum", "alpha", "warmup"}
+    assert len(out["trials"]) == 16
+    for number, status, params in out["trials"]:
+        assert status == "completed", (number, status)
+        assert list(params) == keys_for(params)
+    for key, parent in out["parents"].items():
+        assert parent[0] == "opt" and len(parent[1]) == 1, (key, parent)
+    assert out["dna_fits"]
+
+
+def test_a_discovered_study_resumes_in_another_process_and_grows_from_two_at_once(tmp_path, script):
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    run(script, url, "5", "1", "Random", "1")  # seeded: it meets every optimizer
+    first = read(tmp_path, url)
+    assert len(first["trials"]) == 5
+    # two processes continue the study at once (one with workers), up to 30 trials in all
+    procs = [subprocess.Popen([sys.executable, str(script), url, "30", str(w), "TPE", str(seed)],
+                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for seed, w in ((1, 1), (2, 2))]
+    for p in procs:
+        _, err = p.communicate(timeout=240)
+        assert p.returncode == 0, err[-3000:]
+    out = read(tmp_path, url)
+    assert len(out["trials"]) == 30
+    assert [t[:1] for t in out["trials"][:5]] == [t[:1] for t in first["trials"]]
+    assert out["trials"][:5] == first["trials"]
+    for _number, status, params in out["trials"]:
+        assert status == "completed"
+        assert list(params) == keys_for(params)
+    assert set(out["decisions"]) == {"opt", "lr", "momentum", "alpha", "warmup"}
+    assert out["parents"] == {"momentum": ["opt", [0]], "alpha": ["opt", [2]],
+                              "warmup": ["opt", [1]]}
+
+
+def test_a_script_redefining_a_stored_name_fails_its_own_trials_only(tmp_path, script):
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    run(script, url, "6", "1", "Random", "0")
+    other = tmp_path / "other.py"
+    other.write_text(textwrap.dedent('''
+        import sys
+        import symbo as sb
+
+        def objective(trial):
+            trial.suggest_categorical("opt", ["sgd", "adam", "rmsprop"])
+            return trial.suggest_float("lr", 0.5, 1.0)   # another definition of 'lr'
+
+        study = sb.tune(objective, algorithm=sb.algorithms.Random(seed=1), num_trials=9,
+                        storage=sys.argv[1], study_name="dbr", load_if_exists=True)
+    '''))
+    run(other, url)
+    study = sb.load_study(url, "dbr")
+    statuses = [t.status for t in study.trials]
+    assert statuses == ["completed"] * 6 + ["failed"] * 3
+    assert all("two markers are named 'lr' with different definitions" in t.error
+               for t in study.trials[6:])
+
+
+def test_the_cli_shows_a_discovered_study_with_its_params(tmp_path, script):
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    run(script, url, "6", "1", "Random", "0")
+    result = subprocess.run([sys.executable, "-m", "symbo", "show", url, "dbr"],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "opt" in result.stdout and "lr" in result.stdout
+    assert any(v in result.stdout for v in ("sgd", "adam", "rmsprop"))
