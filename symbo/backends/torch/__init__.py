@@ -22,16 +22,32 @@ JSON and text naming ``torch.nn.*``/``torch.optim.*`` classes resolve on their o
 are generated on demand); ``sbt.register_all()`` generates them all at once.
 
 ``sbt.DARTS(space).search(train_loader, val_loader, epochs=..., device=...)`` relaxes the
-module choices of the same space into a supernet and returns a DNA of its spec.
+module choices of the same space into a supernet and returns a DNA of its spec;
+``sbt.OneShot(space)`` trains one weight-sharing supernet so that any algorithm can score the
+space's programs with shared weights. ``sbt.DagCell(cell, C, ops)`` computes an
+``sb.dag_cell`` as the paper's cells do, ``sbt.CellStack`` stacks cells, ``sbt.darts_space``
+is the DARTS paper's CNN space and ``sbt.genotype`` prints cells in the paper's format.
 """
 
-from symbo.backends.torch import datasets, nn, optim
+from symbo.backends.torch import cells as _cells
+from symbo.backends.torch import darts_space, datasets, nn, optim
+from symbo.backends.torch.batches import Precision
 from symbo.backends.torch.build import BuildError, Built, NetworkError, build
-from symbo.backends.torch.darts import DARTS, SearchResult
+from symbo.backends.torch.cells import CellError, Genotype, genotype
+from symbo.backends.torch.darts import DARTS, DARTSSettings, SearchResult
 from symbo.backends.torch.lr_scheduler import register_all as _register_schedulers
 from symbo.backends.torch.mixed_ops import ChannelMask, MixedOp, Zero
+from symbo.backends.torch.oneshot import OneShot
+from symbo.backends.torch.param_groups import ParamGroups, param_groups
 from symbo.backends.torch.supernet import RelaxationError, relaxable
 from symbo.backends.torch.train import evaluate, fit, seed_everything, train_epoch, use_threads
+from symbo.core import symbolize as _symbolize
+
+DagCell = _symbolize(_cells.DagCell)
+"""The recipe of :class:`~symbo.backends.torch.cells.DagCell`: ``sbt.DagCell(cell, C, ops,
+reduction=False, in_channels=None, reduction_prev=False, affine=True)``."""
+CellStack = _symbolize(_cells.CellStack)
+"""The recipe of :class:`~symbo.backends.torch.cells.CellStack`: ``sbt.CellStack(stem, cells, head)``."""
 
 
 def register_all() -> list[str]:
@@ -47,7 +63,8 @@ def register_all() -> list[str]:
 
 
 __all__ = [
-    "Built", "BuildError", "ChannelMask", "DARTS", "MixedOp", "NetworkError", "RelaxationError",
-    "SearchResult", "Zero", "build", "datasets", "evaluate", "fit", "nn", "optim",
-    "register_all", "relaxable", "seed_everything", "train_epoch", "use_threads",
+    "Built", "BuildError", "CellError", "CellStack", "ChannelMask", "DARTS", "DARTSSettings", "DagCell",
+    "Genotype", "MixedOp", "NetworkError", "OneShot", "ParamGroups", "Precision", "RelaxationError",
+    "SearchResult", "Zero", "build", "darts_space", "datasets", "evaluate", "fit", "genotype", "nn",
+    "optim", "param_groups", "register_all", "relaxable", "seed_everything", "train_epoch", "use_threads",
 ]

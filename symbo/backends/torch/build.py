@@ -6,8 +6,14 @@ and tensors in the program are moved too, so nothing stays behind on the CPU.
 
 * An optimizer recipe without ``params`` is bound to the parameters of the model beside it:
   its sibling under the key ``model``, else the one sibling module that has parameters (looking
-  one level further up each time none is found). A scheduler without ``optimizer`` is bound to
-  the optimizer beside it the same way.
+  one level further up each time none is found). With ``params=fn``, a callable, it is bound
+  to ``fn(model)``: parameter groups (a list of dicts, as torch optimizers take them), or an
+  optimizer whose groups are taken (the model's own, e.g. nanoGPT's no-decay groups through
+  ``params=sbt.param_groups("configure_optimizers", weight_decay=0.1, ...)``). A scheduler
+  without ``optimizer`` is bound to the optimizer beside it the same way.
+* A functor whose arguments are all bound (``sb.symbolize(resnet18)(num_classes=10)``) is
+  called, and what it returns is built; one with arguments left unbound stays a function.
+* A ``sb.Cell`` (a materialized ``sb.dag_cell``) stays as it is, for ``sbt.DagCell``.
 * ``example_input`` (a tensor, or a shape with the batch dimension) runs the model once in eval
   mode without gradients: lazy modules (``LazyLinear``, ``LazyConv2d``...) get their shapes,
   and a choice that makes an invalid network fails at once with a :class:`NetworkError` naming
@@ -36,6 +42,7 @@ import torch
 from torch import nn
 
 from symbo.backends.torch.lr_scheduler import is_scheduler_class
+from symbo.backends.torch.param_groups import groups_from, is_groups_fn
 from symbo.core import (
     MISSING,
     ClassWrapper,
@@ -49,7 +56,7 @@ from symbo.core import (
     SymbolicValueError,
 )
 from symbo.core.formatting import format as sym_format
-from symbo.dsl import DNA, Marker, dna_spec
+from symbo.dsl import DNA, Cell, Marker, dna_spec
 
 DeviceLike = str | torch.device
 
@@ -201,7 +208,7 @@ def _wants(value: Any) -> str | None:
     cls = value.sym_wrapped
     if issubclass(cls, torch.optim.Optimizer):
         first = value.sym_schema().positional[:1]
-        if first and getattr(value, first[0]) is MISSING:
+        if first and (getattr(value, first[0]) is MISSING or is_groups_fn(getattr(value, first[0]))):
             return first[0]
     elif is_scheduler_class(cls) and getattr(value, "optimizer", None) is MISSING:
         return "optimizer"
@@ -241,6 +248,8 @@ class _Builder:
         if isinstance(value, Dict):
             return self.container(dict.items(value), path, Built())
         if isinstance(value, Functor):
+            return self.functor(value, path)
+        if isinstance(value, Cell):
             return value
         if isinstance(value, Object):
             return self.container(value.sym_items(), path, Built())
@@ -304,6 +313,24 @@ class _Builder:
             self.recipes[id(obj)] = (path, recipe, obj)
         return obj
 
+    def functor(self, functor: Functor, path: KeyPath) -> Any:
+        """Calls a functor whose arguments are all bound and builds its result."""
+        if _unbound(functor):
+            return functor
+        try:
+            result = functor()
+        except SymbolicError as e:
+            raise BuildError(f"{path or '<root>'}: {e}") from e
+        except Exception as e:
+            raise BuildError(f"{path or '<root>'}: {_short(functor)} fails: {type(e).__name__}: {e}") from e
+        built = self.value(result, path) if isinstance(result, Symbolic) else result
+        if isinstance(built, nn.Module):
+            built = self.move(built)
+            self.recipes.setdefault(id(built), (path, functor, built))  # type: ignore[arg-type]
+        elif isinstance(built, torch.Tensor):
+            built = self.tensor(built)
+        return built
+
     def tensor(self, value: torch.Tensor) -> torch.Tensor:
         if self.dtype is not None and value.is_floating_point():
             return value.to(device=self.device, dtype=self.dtype)
@@ -321,7 +348,15 @@ class _Builder:
         schedulers = [d for d in self.deferred if d.kind == "optimizer"]
         for d in optimizers:
             model = self.nearest(d, _models, "model")
-            params = list(dict.fromkeys(model.parameters()))  # shared parameters once
+            given = getattr(d.recipe, d.kind)
+            if given is MISSING:
+                params: Any = list(dict.fromkeys(model.parameters()))  # shared parameters once
+            else:
+                try:
+                    params = groups_from(given, model)
+                except Exception as e:
+                    raise BuildError(f"{d.path}.{d.kind}: {_short(given)} on the model: "
+                                     f"{type(e).__name__}: {e}") from e
             d.container[d.key] = self.recipe(d.recipe, d.path, **{d.kind: params})
         for d in schedulers:
             self.optimizer = self.nearest(d, _optimizers, "optimizer")
@@ -519,6 +554,13 @@ def _optimizers(container: Any, exclude: Any) -> list[tuple[Any, torch.optim.Opt
     items = [(k, v) for k, v in items if k != exclude and isinstance(v, torch.optim.Optimizer)]
     named = [(k, v) for k, v in items if k == "optimizer"]
     return named or items
+
+
+def _unbound(functor: Functor) -> list[str]:
+    schema = functor.sym_schema()
+    skip = (schema.var_positional, schema.var_keyword)
+    return [f.name for f in schema.fields
+            if f.required and f.name not in skip and getattr(functor, f.name, MISSING) is MISSING]
 
 
 def _find_model(built: Any) -> tuple[nn.Module, KeyPath]:

@@ -27,8 +27,10 @@ single_path   only the sampled op          ProxylessNAS binary gates, two sample
 ============  ==========================  =====================================================
 
 In eval, sampling modes run the argmax op of each decision; softmax runs the mixture.
-Candidates must return tensors, of one shape for a given input (a mixed op says which decision
-breaks this).
+Candidates return tensors of one shape for a given input, or one structure of them (tuples,
+lists, dicts: nanoGPT's ``(logits, loss)``), mixed leaf by leaf; a mixed op names the decision
+whose candidates break this. Decisions with positions (a ``many_of``, the edges of a DAG cell)
+are fixed, removed (an edge "off") or overridden position by position.
 
 >>> import torch
 >>> from symbo.backends.torch.mixed_ops import DecisionState, MixedOp, Relaxation
@@ -56,10 +58,12 @@ class DecisionState:
     """One relaxed decision: its architecture weights and what the search knows of it.
 
     ``kind`` is ``"choice"`` (a ``one_of`` over modules), ``"many"`` (a ``many_of`` over
-    modules), ``"width"`` (a channel width) or ``"variant"`` (a ``one_of`` over argument
-    values of a module recipe). ``positions`` is ``k`` for a ``many_of`` (else 1); a
-    non-distinct ``many_of`` has one row of alpha per position, everything else one vector
-    shared by all positions (and by every marker with the decision's name).
+    modules), ``"width"`` (a channel width), ``"variant"`` (a ``one_of`` over argument
+    values of a module recipe) or ``"cell"`` (the edges of a DAG cell, see
+    :class:`~symbo.backends.torch.cells.CellState`). ``positions`` is ``k`` for a ``many_of``
+    and the number of edges of a cell (else 1); a non-distinct ``many_of`` and a cell have one
+    row of alpha per position, everything else one vector shared by all positions (and by
+    every marker with the decision's name).
     """
 
     def __init__(self, key: str, kind: str, num_candidates: int, *, positions: int = 1,
@@ -78,7 +82,7 @@ class DecisionState:
     @property
     def per_position(self) -> bool:
         """True when each position of a many_of has its own alpha row (non-distinct)."""
-        return self.kind == "many" and not self.distinct and self.positions > 1
+        return self.kind == "cell" or (self.kind == "many" and not self.distinct and self.positions > 1)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -105,17 +109,24 @@ class Gate:
     ``weights``: a tensor over candidates to weigh outputs by (None: weight 1 for ``active``);
     ``active``: the index to run alone (None: run every candidate with a live weight);
     ``alternatives``: indices to run too, without gradient to the op's weights (the other
-    sampled path of ProxylessNAS); ``dead``: indices whose weight is a constant zero.
+    sampled path of ProxylessNAS); ``dead``: indices whose weight is a constant zero;
+    ``off``: nothing runs (a removed edge of a cell).
     """
 
-    __slots__ = ("weights", "active", "alternatives", "dead")
+    __slots__ = ("weights", "active", "alternatives", "dead", "off")
 
     def __init__(self, weights: torch.Tensor | None, active: int | None,
-                 alternatives: tuple[int, ...] = (), dead: frozenset[int] = frozenset()) -> None:
+                 alternatives: tuple[int, ...] = (), dead: frozenset[int] = frozenset(),
+                 off: bool = False) -> None:
         self.weights = weights
         self.active = active
         self.alternatives = alternatives
         self.dead = dead
+        self.off = off
+
+
+OFF = -1  # in ``Relaxation.fixed`` / ``overrides``: the position (an edge) is removed
+_OFF_GATE = Gate(None, None, off=True)
 
 
 class _Sample:
@@ -155,9 +166,11 @@ class _BinaryGate(torch.autograd.Function):
 class Relaxation:
     """The shared state of a supernet's mixed ops (see the module docstring).
 
-    ``fixed[key]`` (indices per position) makes a decision discrete everywhere (perturbation
-    selection fixes decisions one by one); ``overrides[key]`` replaces its weights in eval passes
-    (a constant vector, or an index run alone) to measure a candidate's contribution.
+    ``fixed[key]`` (an index per position; ``None`` leaves a position free, ``OFF`` removes it)
+    makes a decision discrete everywhere (perturbation selection fixes decisions one by one,
+    OneShot fixes a whole path per step); ``overrides[(key, position)]`` replaces a position's
+    weights in eval passes (a constant vector, an index run alone, or ``OFF``) to measure a
+    candidate's contribution.
     """
 
     def __init__(self, mode: str = "softmax", *, temperature: float = 1.0, hard: bool = True,
@@ -171,8 +184,8 @@ class Relaxation:
         self.phase = "weight"
         self.attach_alpha = False
         self.decisions: dict[str, DecisionState] = {}
-        self.fixed: dict[str, tuple[int, ...]] = {}
-        self.overrides: dict[str, torch.Tensor | int] = {}
+        self.fixed: dict[str, tuple[int | None, ...]] = {}
+        self.overrides: dict[tuple[str, int], torch.Tensor | int] = {}
         self._samples: dict[tuple[str, int], _Sample] = {}
         self._cache: dict[tuple[str, int], Gate] = {}
 
@@ -186,9 +199,14 @@ class Relaxation:
         return state
 
     def parameters(self) -> list[nn.Parameter]:
-        """The architecture parameters of the decisions not fixed yet."""
+        """The architecture parameters of the decisions not fixed yet (at some position)."""
         return [d.alpha for d in self.decisions.values()
-                if d.alpha is not None and d.key not in self.fixed]
+                if d.alpha is not None and not self.is_fixed(d.key)]
+
+    def is_fixed(self, key: str) -> bool:
+        """True when every position of decision ``key`` is fixed."""
+        fixed = self.fixed.get(key)
+        return fixed is not None and all(v is not None for v in fixed)
 
     # ---- per step and per pass -------------------------------------------------------------
     def set_phase(self, phase: str, attach_alpha: bool | None = None) -> None:
@@ -215,19 +233,21 @@ class Relaxation:
         return gate
 
     def _gate(self, state: DecisionState, pos: int) -> Gate:
+        if self.phase == "eval" and self.overrides:
+            override = self.overrides.get((state.key, pos))
+            if isinstance(override, int):
+                return _OFF_GATE if override == OFF else Gate(None, override)
+            if override is not None:
+                dead = frozenset(i for i, v in enumerate(override.tolist()) if v == 0.0)
+                return Gate(override, None, dead=dead)
         fixed = self.fixed.get(state.key)
         if fixed is not None:
-            return Gate(None, fixed[pos] if pos < len(fixed) else fixed[0])
-        alpha = state.alpha_row(pos)
+            value = fixed[pos] if pos < len(fixed) else fixed[0]
+            if value is not None:
+                return _OFF_GATE if value == OFF else Gate(None, value)
         n = state.num_candidates
+        alpha = state.alpha_row(pos)
         if self.phase == "eval":
-            override = self.overrides.get(state.key)
-            if isinstance(override, int):
-                return Gate(None, override)
-            if override is not None:
-                w = override[pos] if override.dim() == 2 else override
-                dead = frozenset(i for i, v in enumerate(w.tolist()) if v == 0.0)
-                return Gate(w, None, dead=dead)
             if self.mode == "softmax":
                 return Gate(torch.softmax(alpha.detach(), dim=0), None)
             return Gate(None, int(torch.argmax(alpha.detach())))
@@ -330,50 +350,147 @@ class MixedOp(nn.Module):
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         relax: Relaxation = self.relaxation  # type: ignore[assignment]
         gates = [relax.gate(state, pos) for state, pos in self.slots]
+        if any(g.off for g in gates):  # a removed edge: nothing of it runs
+            return _zeros_like(self.candidates[0](*args, **kwargs))
         if all(g.active is not None for g in gates):
             return self._forward_hard(gates, args, kwargs)
         live = [set(_live_indices(g, s.num_candidates)) for g, (s, _) in zip(gates, self.slots)]
         out = None
+        first = None
         for v, assignment in enumerate(self.assignments):
             if any(a not in ok for a, ok in zip(assignment, live)):
                 continue
-            w = _product(gates, assignment)
-            y = self.candidates[v](*args, **kwargs)
-            out = self._add(out, y if w is None else y * w)
+            y = self._run(v, args, kwargs)
+            first = v if first is None else first
+            out = self._add(out, _scaled(y, _product(gates, assignment)), first, v)
         if out is None:  # every candidate removed: the op contributes nothing
-            y = self.candidates[0](*args, **kwargs)
-            return torch.zeros_like(y)
+            return _zeros_like(self.candidates[0](*args, **kwargs))
         return out
 
     def _forward_hard(self, gates: list[Gate], args: tuple, kwargs: dict) -> Any:
         active = tuple(g.active for g in gates)
-        out = self.candidates[self.index_of[active]](*args, **kwargs)  # type: ignore[index]
+        index = self.index_of[active]  # type: ignore[index]
+        out = self._run(index, args, kwargs)
         w = _product(gates, active)  # type: ignore[arg-type]
         if w is not None:
-            out = out * w
+            out = _scaled(out, w)
         for j, g in enumerate(gates):
             for alt in g.alternatives:
                 other = tuple(alt if t == j else a for t, a in enumerate(active))
                 with torch.no_grad():
-                    y = self.candidates[self.index_of[other]](*args, **kwargs)  # type: ignore[index]
-                out = self._add(out, y * _product(gates, other))
+                    y = self._run(self.index_of[other], args, kwargs)  # type: ignore[index]
+                out = self._add(out, _scaled(y, _product(gates, other)), index, self.index_of[other])  # type: ignore[index]
         return out
 
-    def _add(self, out: Any, y: Any) -> Any:
+    def _run(self, v: int, args: tuple, kwargs: dict) -> Any:
+        y = self.candidates[v](*args, **kwargs)
+        if not _mixable(y):
+            raise TypeError(
+                f"candidate {v} of decision {self._names()} returned {type(y).__name__}; a mixed op "
+                "combines tensors, or tuples, lists or dicts of tensors (the same structure from "
+                "every candidate)"
+            )
+        return y
+
+    def _names(self) -> str:
+        return ", ".join(repr(k) for k in self.keys)
+
+    def _add(self, out: Any, y: Any, first: int = 0, v: int = 0) -> Any:
         if out is None:
             return y
         try:
-            return out + y
+            return _tree_add(out, y)
+        except _Mismatch as e:
+            raise TypeError(
+                f"the candidates of decision {self._names()} return different structures "
+                f"(candidate {first}: {_describe(out)}, candidate {v}: {_describe(y)}){e.where}; "
+                "DARTS mixes candidate outputs leaf by leaf, so every candidate must return the "
+                "same structure"
+            ) from None
         except RuntimeError as e:
-            keys = ", ".join(repr(k) for k in self.keys)
             raise RuntimeError(
-                f"the candidates of decision {keys} give outputs of different shapes "
-                f"({tuple(out.shape)} and {tuple(y.shape)}); DARTS mixes candidate outputs, so "
+                f"the candidates of decision {self._names()} give outputs of different shapes "
+                f"({_describe(out)} and {_describe(y)}); DARTS mixes candidate outputs, so "
                 "every candidate must map an input to the same shape"
             ) from e
 
     def extra_repr(self) -> str:
         return f"decisions={self.keys}"
+
+
+# ---- outputs that are structures of tensors ----------------------------------------------------
+class _Mismatch(Exception):
+    def __init__(self, where: str = "") -> None:
+        super().__init__(where)
+        self.where = where
+
+
+def _mixable(y: Any) -> bool:
+    if isinstance(y, torch.Tensor) or y is None:
+        return True
+    if isinstance(y, (tuple, list)):
+        return all(_mixable(v) for v in y)
+    if isinstance(y, dict):
+        return all(_mixable(v) for v in y.values())
+    return isinstance(y, (int, float, bool, str))
+
+
+def _tree_map(fn: Any, y: Any) -> Any:
+    if isinstance(y, torch.Tensor):
+        return fn(y)
+    if isinstance(y, tuple) and hasattr(y, "_fields"):  # a namedtuple
+        return type(y)(*(_tree_map(fn, v) for v in y))
+    if isinstance(y, (tuple, list)):
+        return type(y)(_tree_map(fn, v) for v in y)
+    if isinstance(y, dict):
+        return type(y)((k, _tree_map(fn, v)) for k, v in y.items())
+    return y
+
+
+def _scaled(y: Any, w: torch.Tensor | None) -> Any:
+    if w is None:
+        return y
+    return _tree_map(lambda t: t * w if t.is_floating_point() or t.is_complex() else t, y)
+
+
+def _zeros_like(y: Any) -> Any:
+    return _tree_map(torch.zeros_like, y)
+
+
+def _tree_add(a: Any, b: Any, where: str = "") -> Any:
+    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
+        if a.is_floating_point() or a.is_complex():
+            return a + b
+        if not torch.equal(a, b):
+            raise _Mismatch(f" at output{where}: integer tensors that differ")
+        return a
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        raise _Mismatch(f" at output{where}" if where else "")
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        if type(a) is not type(b) or len(a) != len(b):
+            raise _Mismatch(f" at output{where}" if where else "")
+        items = [_tree_add(x, y, f"{where}[{i}]") for i, (x, y) in enumerate(zip(a, b))]
+        return type(a)(*items) if hasattr(a, "_fields") else type(a)(items)
+    if isinstance(a, dict) and isinstance(b, dict):
+        if list(a) != list(b):
+            raise _Mismatch(f" at output{where}" if where else "")
+        return type(a)((k, _tree_add(a[k], b[k], f"{where}[{k!r}]")) for k in a)
+    if a is None and b is None:
+        return None
+    if type(a) is type(b) and a == b:
+        return a
+    raise _Mismatch(f" at output{where}" if where else "")
+
+
+def _describe(y: Any) -> str:
+    if isinstance(y, torch.Tensor):
+        return f"Tensor{tuple(y.shape)}"
+    if isinstance(y, (tuple, list)):
+        inner = ", ".join(_describe(v) for v in y)
+        return f"({inner})" if isinstance(y, tuple) else f"[{inner}]"
+    if isinstance(y, dict):
+        return "{" + ", ".join(f"{k!r}: {_describe(v)}" for k, v in y.items()) + "}"
+    return type(y).__name__
 
 
 def _product(gates: list[Gate], assignment: tuple[int, ...]) -> torch.Tensor | None:
@@ -410,6 +527,8 @@ class ChannelMask(nn.Module):
         y = self.module(*args, **kwargs)
         gate = self.relaxation.gate(self.state, None)  # type: ignore[attr-defined]
         masks = self.masks.to(dtype=y.dtype if y.is_floating_point() else self.masks.dtype)
+        if gate.off:
+            return y * 0.0
         if gate.weights is None:
             mask = masks[gate.active]
         else:

@@ -1,10 +1,11 @@
 """A small training utility for objectives: one epoch, evaluation, a fit loop, seeding.
 
 Not a framework: plain functions over a model, an optimizer and data loaders yielding
-``(inputs, targets)`` (or ``(*inputs, targets)``). Batches go to ``device`` (by default the
-device of the model's parameters); a model on another device is an error, never moved
-silently. ``amp=True`` runs the forward pass under ``torch.autocast`` for the device's type
-(bfloat16 on CPU and on GPUs that support it, else float16 with a gradient scaler).
+``(inputs, targets)`` (or ``(*inputs, targets)``; see :mod:`~symbo.backends.torch.batches`).
+Batches go to ``device`` (by default the device of the model's parameters); a model on another
+device is an error, never moved silently. ``amp=True`` runs the forward pass under
+``torch.autocast`` for the device's type (bfloat16 on CPU and on GPUs that support it, else
+float16 with a gradient scaler), as it does for DARTS and OneShot.
 
 >>> import torch
 >>> from symbo.backends import torch as sbt
@@ -25,11 +26,12 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterable
-from contextlib import nullcontext
 from typing import Any
 
 import torch
 from torch import nn
+
+from symbo.backends.torch.batches import Precision, device_batch
 
 DeviceLike = str | torch.device
 Metric = str | Callable[[torch.Tensor, torch.Tensor], Any]
@@ -101,29 +103,17 @@ def train_epoch(
     """
     device = _device(model, device)
     loss_fn = loss_fn or nn.functional.cross_entropy
-    autocast, needs_scaler = _autocast(device, amp)
-    if needs_scaler and scaler is None:
-        scaler = torch.amp.GradScaler(device.type)
+    precision = Precision(amp, device)
+    if scaler is not None:
+        precision.scaler = scaler
     model.train()
     total = torch.zeros((), device=device)
     count = 0
     for batch in loader:
-        inputs, target = _split(batch, device)
-        optimizer.zero_grad(set_to_none=True)
-        with autocast:
+        inputs, target = device_batch(batch, device)
+        with precision.autocast():
             loss = loss_fn(model(*inputs), target)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            if grad_clip is not None:
-                scaler.unscale_(optimizer)
-                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            loss.backward()
-            if grad_clip is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-            optimizer.step()
+        precision.step(loss, optimizer, model.parameters(), grad_clip=grad_clip)
         if scheduler is not None:
             scheduler.step()
         n = len(target)
@@ -155,7 +145,7 @@ def evaluate(
     """
     device = _device(model, device)
     score = _metric(metric, loss_fn)
-    autocast, _ = _autocast(device, amp)
+    precision = Precision(amp, device)
     was_training = model.training
     model.eval()
     total = torch.zeros((), device=device)
@@ -163,8 +153,8 @@ def evaluate(
     try:
         with torch.no_grad():  # not inference_mode: lazy modules may materialize here
             for batch in loader:
-                inputs, target = _split(batch, device)
-                with autocast:
+                inputs, target = device_batch(batch, device)
+                with precision.autocast():
                     outputs = model(*inputs)
                 n = len(target)
                 total += torch.as_tensor(score(outputs, target), device=device).float() * n
@@ -216,8 +206,7 @@ def fit(
     net = model
     if compile:
         net = torch.compile(model, backend=compile) if isinstance(compile, str) else torch.compile(model)
-    _, needs_scaler = _autocast(device, amp)
-    scaler = torch.amp.GradScaler(device.type) if needs_scaler else None
+    scaler = Precision(amp, device).scaler  # one scaler for the whole run
     name = metric if isinstance(metric, str) else getattr(metric, "__name__", "metric")
     history: list[dict[str, float]] = []
     for epoch in range(1, epochs + 1):
@@ -266,29 +255,6 @@ def _same_device(a: torch.device, b: torch.device) -> bool:
         current = torch.cuda.current_device()
         return (a.index if a.index is not None else current) == (b.index if b.index is not None else current)
     return a.index == b.index or a.index is None or b.index is None
-
-
-def _split(batch: Any, device: torch.device) -> tuple[tuple[Any, ...], torch.Tensor]:
-    if isinstance(batch, dict) or not isinstance(batch, (tuple, list)) or len(batch) < 2:
-        raise ValueError("loaders must yield (inputs, targets) or (*inputs, targets) batches")
-    moved = [x.to(device, non_blocking=True) if isinstance(x, torch.Tensor) else x for x in batch]
-    return tuple(moved[:-1]), moved[-1]
-
-
-def _autocast(device: torch.device, amp: bool | torch.dtype) -> tuple[Any, bool]:
-    """The autocast context for ``amp`` on ``device``, and whether fp16 needs a grad scaler."""
-    if amp is False or amp is None or device.type == "meta":
-        return nullcontext(), False
-    if isinstance(amp, torch.dtype):
-        dtype = amp
-    elif device.type == "cuda":
-        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    elif device.type == "cpu":
-        dtype = torch.bfloat16
-    else:
-        dtype = torch.float16
-    return torch.autocast(device_type=device.type, dtype=dtype), (
-        dtype == torch.float16 and device.type == "cuda")
 
 
 def _metric(metric: Metric, loss_fn: Callable[..., torch.Tensor] | None) -> Callable[..., Any]:

@@ -12,6 +12,8 @@ torch = pytest.importorskip("torch")
 import symbo as sb  # noqa: E402
 from symbo.backends import torch as sbt  # noqa: E402
 
+nn = torch.nn
+
 
 def _space() -> Any:
     return sb.Dict(
@@ -194,13 +196,88 @@ def test_cpu_device_and_given_tensors() -> None:
     assert built.weight.device.type == "cpu" and built.weight.dtype == torch.float64
 
 
-def test_functors_and_plain_values_pass_through() -> None:
+def test_a_functor_with_its_arguments_bound_is_called_and_its_result_built() -> None:
+    # issue 12: sbt.build builds what a functor returns (a functor left partial stays a function)
     @sb.symbolize
     def make_loader(batch_size: int = 8) -> int:
         return batch_size
 
-    built = sbt.build(sb.Dict(loader=make_loader(batch_size=4), name="x", sizes=(1, 2)))
-    assert built.loader() == 4 and built.name == "x" and built.sizes == (1, 2)
+    @sb.symbolize
+    def scale(x: float, factor: float = 2.0) -> float:
+        return x * factor
+
+    built = sbt.build(sb.Dict(loader=make_loader(batch_size=4), fn=scale(factor=3.0), name="x",
+                              sizes=(1, 2)))
+    assert built.loader == 4 and built.fn(2.0) == 6.0 and built.name == "x" and built.sizes == (1, 2)
+
+
+def test_a_functor_returning_a_model_builds_it_on_the_device_with_its_optimizer() -> None:
+    def tiny_net(num_classes: int = 10, width: int = 8) -> nn.Module:  # like torchvision's resnet18
+        return nn.Sequential(nn.Linear(4, width), nn.ReLU(), nn.Linear(width, num_classes))
+
+    def recipe_net(width: int = 8):  # noqa: ANN202 - returns a symbolic recipe, built in turn
+        return sbt.nn.Sequential(sbt.nn.Linear(4, width), sbt.nn.LazyLinear(2))
+
+    Net, Recipe = sb.symbolize(tiny_net), sb.symbolize(recipe_net)
+    model = sbt.build(Net(num_classes=3), device="meta")
+    assert isinstance(model, nn.Sequential) and model[2].out_features == 3
+    assert model[0].weight.device.type == "meta"
+    built = sbt.build(sb.Dict(model=Recipe(width=16),
+                              optimizer=sbt.optim.SGD(lr=0.1)), example_input=(2, 4))
+    assert built.model[0].out_features == 16
+    assert built.optimizer.param_groups[0]["params"][0] is built.model[0].weight
+    with pytest.raises(sbt.BuildError, match="model: .*fails: ValueError: bad width"):
+        sbt.build(sb.Dict(model=sb.symbolize(_raises)(width=3)))
+
+
+def _raises(width: int) -> nn.Module:
+    raise ValueError("bad width")
+
+
+class _GPT(nn.Module):
+    """nanoGPT's configure_optimizers: decay for matrices, none for biases and norms."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.ln = nn.LayerNorm(4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.ln(self.fc(x))
+
+    def configure_optimizers(self, weight_decay: float, learning_rate: float, betas: tuple,
+                             device_type: str) -> torch.optim.Optimizer:
+        params = [p for p in self.parameters() if p.requires_grad]
+        decay = [p for p in params if p.dim() >= 2]
+        no_decay = [p for p in params if p.dim() < 2]
+        groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        return torch.optim.AdamW(groups, lr=learning_rate, betas=betas)
+
+
+def test_an_optimizer_bound_by_build_can_use_the_models_own_parameter_groups() -> None:
+    GPT = sb.symbolize(_GPT)
+    groups = sbt.param_groups("configure_optimizers", weight_decay=0.1, learning_rate=6e-4,
+                              betas=(0.9, 0.95), device_type="cpu")
+    built = sbt.build(sb.Dict(model=GPT(), optimizer=sbt.optim.AdamW(params=groups, lr=1e-3)))
+    decay, no_decay = built.optimizer.param_groups
+    assert decay["weight_decay"] == 0.1 and no_decay["weight_decay"] == 0.0
+    assert decay["params"] == [built.model.fc.weight] and len(no_decay["params"]) == 3
+    assert decay["lr"] == no_decay["lr"] == 1e-3  # the recipe's lr: the groups keep only their own
+    # a function giving groups works too, and so does a scheduler bound to the optimizer
+    program = sb.Dict(model=GPT(), optimizer=sbt.optim.SGD(params=sbt.param_groups(_bias_free), lr=0.1),
+                      scheduler=sbt.optim.lr_scheduler.StepLR(step_size=1))
+    built = sbt.build(program)
+    assert [len(g["params"]) for g in built.optimizer.param_groups] == [1, 3]
+    assert built.scheduler.optimizer is built.optimizer
+    with pytest.raises(sbt.BuildError, match=r"optimizer.params: .*has no method 'nope'"):
+        sbt.build(sb.Dict(model=GPT(), optimizer=sbt.optim.SGD(params=sbt.param_groups("nope"), lr=0.1)))
+    with pytest.raises(TypeError, match="only when bound to a model"):
+        list(sbt.param_groups("configure_optimizers"))
+
+
+def _bias_free(model: nn.Module) -> list[dict]:  # a function giving groups
+    return [{"params": [model.fc.weight]}, {"params": [model.fc.bias, *model.ln.parameters()],
+                                             "weight_decay": 0.0}]
 
 
 def test_bad_example_input() -> None:

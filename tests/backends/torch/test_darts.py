@@ -449,10 +449,13 @@ def test_zero_op_and_amp_and_history_and_plot(tmp_path) -> None:  # noqa: ANN001
 
 
 def test_a_second_search_continues_and_the_supernet_stays_on_its_device() -> None:
-    darts = DARTS(toy_space(), seed=0, device="cpu")
+    darts = DARTS(toy_space(), seed=0, device="cpu", arch_lr=0.03)
     darts.search(TRAIN[:4], VAL[:2], epochs=1)
-    darts.search(TRAIN[:4], VAL[:2], epochs=1)
+    darts.search(TRAIN[:4], VAL[:2], epochs=2)  # epochs is the whole search: one more epoch
     assert [h["epoch"] for h in darts.history] == [0, 1]
+    with pytest.warns(RuntimeWarning, match="nothing to train"):
+        darts.search(TRAIN[:4], VAL[:2], epochs=2)
+    assert len(darts.history) == 2
     assert all(p.device.type == "cpu" for p in darts.arch_parameters())
     with pytest.raises(ValueError, match="cannot move"):
         darts.setup("meta")

@@ -1,6 +1,12 @@
-"""From a search space to a DARTS supernet, and from architecture weights back to DNA.
+"""Which markers of a space DARTS and OneShot relax, and how (the analysis of a space).
 
 Which markers DARTS relaxes (see :func:`relaxable`):
+
+* the markers of a DAG cell space (``sb.dag_cell(..., edge_ops=True)``) given to
+  ``sbt.DagCell(cell, C, ops)``: the cell becomes the paper's search cell
+  (:class:`~symbo.backends.torch.cells.SearchCell`), with a mixed op over all ops on every
+  predecessor edge of every node and one row of architecture weights per edge; cells whose
+  decisions have the same names share one set (all normal cells, all reduction cells).
 
 * a ``one_of`` / ``many_of`` whose candidates are all torch modules (recipes of
   ``torch.nn.Module`` subclasses, such as ``sbt.nn.Conv2d(...)`` or ``sb.symbolize(MyBlock)(...)``,
@@ -33,23 +39,18 @@ markers must be decided before (by an outer search) or given as ``fixed`` values
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
-import torch
 from torch import nn
 
-from symbo.backends.torch.mixed_ops import (
-    ChannelMask,
-    DecisionState,
-    MixedOp,
-    Relaxation,
-    variant_assignments,
-)
-from symbo.core import ClassWrapper, List, Symbolic, SymbolicValueError, build, clone, eq
+from symbo.backends.torch.cells import CellState
+from symbo.backends.torch.cells import DagCell as DagCellModule
+from symbo.backends.torch.mixed_ops import DecisionState
+from symbo.core import ClassWrapper, List, SymbolicValueError, clone, eq
 from symbo.core.formatting import format as sym_format
-from symbo.dsl.dna import DNA, validate
+from symbo.dsl.graph import Cell, CellNode
 from symbo.dsl.markers import FloatRange, IntRange, ManyOf, Marker, OneOf, Permutate
 from symbo.dsl.materialize import is_deterministic
 from symbo.dsl.spec import (
@@ -90,10 +91,11 @@ class MarkerInfo:
     marker: Marker
     decision: DecisionPoint
     key: str  # the decision's name, else its id: markers with one name share one decision
-    role: str  # choice | many | width | width_in | variant | fixed | unrelaxable
+    role: str  # choice | many | width | width_in | variant | cell | fixed | unrelaxable
     reason: str = ""
-    owner: Any = None  # the module recipe a width/variant marker belongs to
+    owner: Any = None  # the module recipe a width/variant/cell marker belongs to
     dim: int | None = None  # the output channel dimension of a width
+    slot: CellSlot | None = None  # where a cell marker stands in its cell
 
     def describe(self) -> str:
         d = self.decision
@@ -101,7 +103,41 @@ class MarkerInfo:
         return f"{d.id!r}{name}: {sym_format(self.marker, compact=True)} - {self.reason}"
 
 
+@attrs.define
+class CellSlot:
+    """A marker's place in a DAG cell: node ``node``'s ``inputs``, or the op of its input ``k``."""
+
+    cell: Cell
+    node: int
+    field: str  # "inputs" | "ops" | "op" | "other"
+    k: int | None = None
+
+
 # ---- what can be relaxed -----------------------------------------------------------------------
+def is_dag_cell_recipe(value: Any) -> bool:
+    """True for an ``sbt.DagCell(...)`` recipe."""
+    return is_module_recipe(value) and issubclass(value.sym_wrapped, DagCellModule)
+
+
+def _cell_slot(marker: Marker) -> CellSlot | None:
+    """Where ``marker`` stands in a Cell (None when it is not inside one)."""
+    parent, key = marker._sym_parent, marker._sym_key
+    if isinstance(parent, List) and isinstance(parent._sym_parent, CellNode) and parent._sym_key == "ops":
+        node, field, k = parent._sym_parent, "ops", key
+    elif isinstance(parent, CellNode):
+        node, field, k = parent, str(key), None
+    else:
+        node = parent
+        while node is not None and not isinstance(node, Cell):
+            node = node._sym_parent
+        return None if node is None else CellSlot(node, -1, "other")
+    nodes = node._sym_parent
+    cell = nodes._sym_parent if nodes is not None else None
+    if not isinstance(cell, Cell):
+        return None
+    return CellSlot(cell, int(node._sym_key), field if field in ("inputs", "ops", "op") else "other", k)
+
+
 def is_module_recipe(value: Any) -> bool:
     """True for a symbolic recipe that builds a ``torch.nn.Module`` (e.g. ``sbt.nn.Conv2d(...)``)."""
     if not isinstance(value, ClassWrapper):
@@ -132,8 +168,27 @@ def _owner(marker: Marker) -> Any:
     return None
 
 
+def _classify_cell(marker: Marker, slot: CellSlot) -> tuple[str, str, Any, int | None]:
+    owner = slot.cell._sym_parent
+    if not (is_dag_cell_recipe(owner) and slot.cell._sym_key == "cell"):
+        return ("unrelaxable", "a marker of a DAG cell is relaxed when the cell is given to "
+                "sbt.DagCell(cell, C, ops)", None, None)
+    if slot.field == "op":
+        return ("unrelaxable", "a cell with one op per node cannot be relaxed: write it with one "
+                "op per edge (sb.dag_cell(..., edge_ops=True)), as DARTS's cells", None, None)
+    if slot.field == "inputs" and isinstance(marker, ManyOf):
+        return "cell", "", owner, None
+    if slot.field == "ops" and isinstance(marker, OneOf):
+        return "cell", "", owner, None
+    return ("unrelaxable", "DARTS relaxes cells whose nodes choose their inputs with one many_of and "
+            "each input's op with a one_of (as sb.dag_cell writes them)", None, None)
+
+
 def _classify(marker: Marker) -> tuple[str, str, Any, int | None]:
     """(role, reason when unrelaxable, owner recipe, channel dim) from the marker's own context."""
+    slot = _cell_slot(marker)
+    if slot is not None:
+        return _classify_cell(marker, slot)
     if isinstance(marker, Permutate):
         return "unrelaxable", "a permutate (an order) has no differentiable relaxation", None, None
     if isinstance(marker, FloatRange):
@@ -157,6 +212,9 @@ def _classify(marker: Marker) -> tuple[str, str, Any, int | None]:
     if owner is None:
         return ("unrelaxable", "a one_of over values outside any torch.nn module recipe (only "
                 "module arguments can be relaxed)", None, None)
+    if is_dag_cell_recipe(owner):
+        return ("unrelaxable", "sbt.DagCell's arguments other than its cell are not relaxed",
+                None, None)
     key = marker._sym_key
     if marker._sym_parent is owner and all(type(c) is int and c > 0 for c in candidates):
         wrapped = owner.sym_wrapped
@@ -244,8 +302,12 @@ class Analysis:
         self.infos: dict[int, MarkerInfo] = {}
         self.groups: dict[str, list[MarkerInfo]] = {}
         self.owned: dict[int, list[MarkerInfo]] = {}
+        self.cells: dict[int, CellPlan] = {}  # id(DagCell recipe) -> its cell's plan
+        self.cell_keys: dict[str, str] = {}  # decision key -> the key of its cell's weights
+        self.errors: list[str] = []  # problems that no outer search fixes (named in check)
         self._walk(space, spec.space)
         self._check_groups()
+        self._plan_cells()
 
     def _walk(self, value: Any, space: Space) -> None:
         for marker, d in pair_markers(value, space, self.spec):
@@ -254,7 +316,8 @@ class Analysis:
                 info = MarkerInfo(marker, d, key, "fixed")
             else:
                 role, reason, owner, dim = _classify(marker)
-                info = MarkerInfo(marker, d, key, role, reason, owner, dim)
+                info = MarkerInfo(marker, d, key, role, reason, owner, dim,
+                                  _cell_slot(marker) if role == "cell" else None)
             self.infos[id(marker)] = info
             self.groups.setdefault(key, []).append(info)
             if info.owner is not None:
@@ -294,12 +357,43 @@ class Analysis:
                         f"{sym_format(other.marker, compact=True)} at {other.decision.id!r}"
                     )
 
+    def _plan_cells(self) -> None:
+        by_cell: dict[int, list[MarkerInfo]] = {}
+        for info in self.infos.values():
+            if info.role == "cell":
+                by_cell.setdefault(id(info.owner), []).append(info)
+        shared: dict[tuple[str, ...], CellPlan] = {}
+        for infos in by_cell.values():
+            plan = _plan_cell(infos, self.errors)
+            if plan is None:
+                for i in infos:
+                    i.role, i.reason = "unrelaxable", i.reason or "see the cell's other markers"
+                continue
+            key_tuple = tuple(plan.keys)
+            first = shared.setdefault(key_tuple, plan)
+            if first is not plan:
+                plan.weights_key = first.weights_key
+                if (first.op_names, first.num_nodes, first.num_inputs, first.in_degree) != (
+                        plan.op_names, plan.num_nodes, plan.num_inputs, plan.in_degree):
+                    self.errors.append(f"cells {first.weights_key!r} share decision names but differ in "
+                                       "their nodes, inputs or ops")
+            self.cells[id(infos[0].owner)] = plan
+            for k in plan.keys:
+                self.cell_keys[k] = plan.weights_key
+        used = {k for plan in self.cells.values() for k in plan.keys}
+        for key in used:
+            if any(i.role != "cell" for i in self.groups.get(key, ())):
+                self.errors.append(f"decision {key!r} is in a cell and elsewhere; a cell's decisions "
+                                   "are its own (name them apart)")
+
     @property
     def unrelaxable(self) -> list[MarkerInfo]:
         return [i for i in self.infos.values() if i.role == "unrelaxable"]
 
     def check(self) -> None:
         """Raises :class:`RelaxationError` listing the markers DARTS cannot relax."""
+        if self.errors:
+            raise RelaxationError("\n".join(self.errors))
         bad = self.unrelaxable
         if not bad:
             return
@@ -315,9 +409,16 @@ class Analysis:
 
     def states(self) -> list[DecisionState]:
         """A fresh :class:`DecisionState` per relaxed decision, in the order of the spec."""
-        out = []
+        out: list[DecisionState] = []
+        cells: dict[str, CellState] = {}
         for key, infos in self.groups.items():
             first = infos[0]
+            if first.role == "cell":
+                plan = next(p for p in self.cells.values() if key in p.keys)
+                if plan.weights_key not in cells:
+                    cells[plan.weights_key] = plan.state()
+                    out.append(cells[plan.weights_key])
+                continue
             if first.role in ("fixed", "unrelaxable"):
                 continue
             d = first.decision
@@ -330,183 +431,102 @@ class Analysis:
         return out
 
 
-# ---- building ----------------------------------------------------------------------------------
-class SupernetBuilder:
-    """Builds the supernet of an analysed space: markers become mixed ops and masks."""
-
-    def __init__(self, analysis: Analysis, relaxation: Relaxation, *, max_variants: int = 64) -> None:
-        self.analysis = analysis
-        self.relaxation = relaxation
-        self.max_variants = max_variants
-
-    def relax(self, value: Any) -> Any:
-        """A copy of ``value`` with every marker relaxed (mixed ops built), ready to build."""
-        if isinstance(value, nn.Module):
-            import copy
-
-            return copy.deepcopy(value)
-        if not isinstance(value, Symbolic):
-            return value
-        handled = self._handle(value)
-        if handled is not value:
-            return handled
-        return clone(value, replace=self._handle)
-
-    def build_module(self, value: Any, what: str) -> nn.Module:
-        tree = self.relax(value)
-        module = tree if isinstance(tree, nn.Module) else build(tree)
-        if not isinstance(module, nn.Module):
-            raise RelaxationError(f"{what} built to {type(module).__name__}, not a torch.nn.Module")
-        return module
-
-    def _state(self, key: str) -> DecisionState:
-        return self.relaxation.decisions[key]
-
-    def _handle(self, node: Any) -> Any:
-        if isinstance(node, Marker):
-            return self._marker(node)
-        if is_module_recipe(node):
-            own = [i for i in self.analysis.owned.get(id(node), ()) if i.role in
-                   ("variant", "width", "width_in")]
-            if own:
-                return self._recipe(node, own)
-        return node
-
-    def _marker(self, marker: Marker) -> Any:
-        info = self.analysis.infos[id(marker)]
-        candidates = list(marker.candidates) if isinstance(marker, (OneOf, ManyOf, Permutate)) else []
-        if info.role == "fixed":
-            value = self.analysis.fixed[info.key]
-            if isinstance(marker, OneOf):
-                return self.relax(candidates[value])
-            if isinstance(marker, (ManyOf, Permutate)):
-                return List([self.relax(candidates[i]) for i in value])
-            return value
-        if info.role == "choice":
-            return self._mixed(marker, candidates, info, None)
-        if info.role == "many":
-            k = marker.k  # type: ignore[attr-defined]
-            return List([self._mixed(marker, candidates, info, pos) for pos in range(k)])
-        if info.role in ("width", "width_in"):
-            return max(candidates)
-        raise RelaxationError(f"cannot relax {info.describe()}")  # pragma: no cover
-
-    def _mixed(self, marker: Marker, candidates: list, info: MarkerInfo, pos: int | None) -> MixedOp:
-        modules = [self.build_module(c, f"candidate {i} of {info.decision.id!r}")
-                   for i, c in enumerate(candidates)]
-        return MixedOp(modules, [(i,) for i in range(len(modules))],
-                       [(self._state(info.key), pos)], self.relaxation)
-
-    def _recipe(self, recipe: Any, own: list[MarkerInfo]) -> nn.Module:
-        variants = [i for i in own if i.role == "variant"]
-        widths = [i for i in own if i.role in ("width", "width_in")]
-        keys = list(dict.fromkeys(i.key for i in variants))
-        sizes = [self._state(k).num_candidates for k in keys]
-        total = 1
-        for n in sizes:
-            total *= n
-        if total > self.max_variants:
-            names = ", ".join(repr(k) for k in keys)
-            raise RelaxationError(
-                f"the recipe {sym_format(recipe, compact=True)[:80]} has {total} variants "
-                f"(decisions {names}); more than max_variants={self.max_variants}"
-            )
-        base = {id(i.marker): max(i.marker.candidates) for i in widths}  # type: ignore[attr-defined]
-        modules = []
-        assignments = variant_assignments(sizes)
-        for assignment in assignments:
-            sub = dict(base)
-            for info in variants:
-                index = assignment[keys.index(info.key)]
-                sub[id(info.marker)] = list.__getitem__(info.marker.candidates, index)  # type: ignore[attr-defined]
-
-            def replace(node: Any, sub: dict = sub) -> Any:
-                return sub[id(node)] if id(node) in sub else self._handle(node)
-
-            tree = clone(recipe, replace=replace)
-            module = build(tree)
-            if not isinstance(module, nn.Module):  # pragma: no cover - is_module_recipe said so
-                raise RelaxationError(f"{sym_format(recipe, compact=True)} did not build a module")
-            modules.append(module)
-        module = modules[0] if not keys else MixedOp(
-            modules, assignments, [(self._state(k), None) for k in keys], self.relaxation)
-        for info in widths:
-            if info.role == "width":
-                module = ChannelMask(module, self._state(info.key), info.marker.candidates,  # type: ignore[attr-defined]
-                                     info.dim or 1, self.relaxation)
-        return module
 
 
-def build_supernet(space: Any, analysis: Analysis, relaxation: Relaxation, *,
-                   build_fn: Callable[[Any], Any] | None = None,
-                   max_variants: int = 64) -> nn.Module:
-    """The supernet module of ``space`` (decisions must already be in ``relaxation``)."""
-    builder = SupernetBuilder(analysis, relaxation, max_variants=max_variants)
-    tree = builder.relax(space)
-    model = (build_fn or build)(tree) if not isinstance(tree, nn.Module) else tree
-    if not isinstance(model, nn.Module):
-        raise RelaxationError(
-            f"the space builds to {type(model).__name__}, not a torch.nn.Module; pass "
-            "build_fn= to pick the model out of it (e.g. build_fn=lambda t: sb.build(t)['model'])"
-        )
-    return model
+# ---- cells -------------------------------------------------------------------------------------
+@attrs.define
+class CellPlan:
+    """How a cell space given to ``sbt.DagCell`` is relaxed: its structure and decision keys."""
+
+    recipe: Any  # the sbt.DagCell recipe
+    num_inputs: int
+    num_nodes: int
+    in_degree: int
+    op_names: list[str]
+    inputs_keys: list[str]
+    op_keys: list[list[str]]
+    weights_key: str
+    none: list[int]
+
+    @property
+    def keys(self) -> list[str]:
+        return [k for i in range(self.num_nodes) for k in [self.inputs_keys[i], *self.op_keys[i]]]
+
+    def state(self) -> CellState:
+        return CellState(self.weights_key, self.op_names, self.num_inputs, self.num_nodes,
+                         self.in_degree, self.inputs_keys, self.op_keys, self.none)
 
 
-# ---- back to DNA -------------------------------------------------------------------------------
-def derive_dna(spec: DNASpec, values: Mapping[str, Any]) -> DNA:
-    """The DNA of ``spec`` taking each decision's value from ``values`` (by decision key).
+def _plan_cell(infos: list[MarkerInfo], errors: list[str]) -> CellPlan | None:
+    """The plan of one DagCell's cell space, or None (with reasons on the markers) if it has
+    another shape than ``sb.dag_cell`` writes."""
+    recipe = infos[0].owner
+    cell: Cell = infos[0].slot.cell  # type: ignore[union-attr]
+    by_node: dict[int, dict[str, Any]] = {}
+    for info in infos:
+        slot = info.slot
+        assert slot is not None
+        entry = by_node.setdefault(slot.node, {"ops": {}})
+        if slot.field == "inputs":
+            entry["inputs"] = info
+        else:
+            entry["ops"][slot.k] = info
 
-    Choices take an index (a list of indices for a many_of); decisions under candidates that
-    were not chosen are left out, as DNA does.
-    """
+    def refuse(info: MarkerInfo, reason: str) -> None:
+        info.role, info.reason = "unrelaxable", reason
 
-    def space_dna(space: Space) -> tuple[DNA, ...]:
-        children = []
-        for d in space.decisions:
-            key = decision_key(d)
-            if key not in values:
-                raise RelaxationError(f"no value for decision {key!r}")  # pragma: no cover
-            value = values[key]
-            if isinstance(d, Choice):
-                picks = [value] if d.num_choices == 1 and not isinstance(value, list) else list(value)
-                subs = [DNA(int(i), space_dna(d.candidates[int(i)].space)) for i in picks]
-                children.append(subs[0] if d.num_choices == 1 else DNA(None, tuple(subs)))
-            else:
-                children.append(DNA(value))
-        return tuple(children)
-
-    dna = DNA(None, space_dna(spec.space), spec)
-    validate(spec, dna)
-    return dna
-
-
-def magnitude_values(states: Mapping[str, DecisionState]) -> dict[str, Any]:
-    """Each decision's value by weight magnitude: argmax of alpha, top-k for a many_of."""
-    out: dict[str, Any] = {}
-    for key, state in states.items():
-        p = state.probabilities().to("cpu", torch.float64)
-        out[key] = select_from_scores(state, p)
-    return out
-
-
-def select_from_scores(state: DecisionState, scores: torch.Tensor) -> Any:
-    """The choice(s) with the highest ``scores`` (a row per position when per-position)."""
-    if state.kind != "many":
-        return int(torch.argmax(scores))
-    k = state.positions
-    if state.per_position:
-        picks = [int(torch.argmax(scores[pos])) for pos in range(k)]
-    elif state.distinct:
-        picks = [int(i) for i in torch.argsort(scores, descending=True, stable=True)[:k]]
-    else:
-        picks = [int(torch.argmax(scores))] * k
-    if state.sorted:
-        picks.sort()
-    return picks if k > 1 else picks[0]
-
-
-__all__ = [
-    "Analysis", "MarkerInfo", "RelaxationError", "SupernetBuilder", "build_supernet", "decision_key",
-    "derive_dna", "is_module_recipe", "magnitude_values", "normalize_fixed", "relaxable",
-    "select_from_scores", "space_spec",
-]
+    n, first = len(cell.nodes), cell.num_inputs
+    in_degree = None
+    op_names: list[Any] | None = None
+    inputs_keys, op_keys = [], []
+    for i in range(n):
+        entry = by_node.get(i)
+        inputs = entry.get("inputs") if entry else None
+        if inputs is None:
+            refuse(infos[0], f"node {i} of the cell has fixed inputs; DARTS relaxes cells whose every "
+                   "node chooses its inputs (sb.dag_cell)")
+            return None
+        marker = inputs.marker
+        if list(marker.candidates) != list(range(first + i)) or not marker.distinct:  # type: ignore[attr-defined]
+            refuse(inputs, f"node {i} must choose distinct inputs among all {first + i} earlier states")
+            return None
+        k = marker.k  # type: ignore[attr-defined]
+        in_degree = k if in_degree is None else in_degree
+        ops = cell.nodes[i].ops
+        aligned = isinstance(ops, list) and len(ops) == k and sorted(entry["ops"]) == list(range(k))
+        if k != in_degree or not aligned:
+            refuse(inputs, "every node must choose in_degree inputs, each with a one_of over the ops")
+            return None
+        keys = []
+        for j in range(k):
+            op_info = entry["ops"][j]
+            names = list(op_info.marker.candidates)  # type: ignore[attr-defined]
+            op_names = names if op_names is None else op_names
+            if names != op_names or not all(isinstance(x, str) for x in names):
+                refuse(op_info, "every edge of a cell must choose among the same op names")
+                return None
+            keys.append(op_info.key)
+        inputs_keys.append(inputs.key)
+        op_keys.append(keys)
+    assert op_names is not None and in_degree is not None
+    table = getattr(recipe, "ops", None)
+    where = str(infos[0].decision.id).rsplit("nodes[", 1)[0].rstrip(".")  # the cell's path
+    recipe_path = "" if where == "cell" else where[:-len(".cell")]
+    if not isinstance(table, Mapping):
+        errors.append(f"{recipe_path or '<root>'}: sbt.DagCell needs ops= as a dict of name -> fn(C, stride)")
+        return None
+    missing = [x for x in op_names if x not in table]
+    if missing:
+        known = ", ".join(repr(x) for x in table)
+        errors.append(f"{where or '<root>'}: the cell uses {', '.join(repr(x) for x in missing)}, which "
+                      f"the ops of its sbt.DagCell do not have (ops has {known})")
+        return None
+    none = [o for o, name in enumerate(op_names) if name == "none"]  # SearchCell adds Zero ops
+    if len(none) == len(op_names):
+        errors.append(f"{where or '<root>'}: every op of the cell is 'none'")
+        return None
+    keys = [k for i in range(n) for k in [inputs_keys[i], *op_keys[i]]]
+    prefixes = {k.rsplit(".node", 1)[0] for k in keys if ".node" in k}
+    named = all(any(i.key == k and i.decision.name is not None for i in infos) for k in keys)
+    weights_key = prefixes.pop() if named and len(prefixes) == 1 else (where or "cell")
+    return CellPlan(recipe, first, n, in_degree, list(op_names), inputs_keys, op_keys, weights_key, none)
