@@ -23,13 +23,11 @@ STATE_VERSION = 1
 def check_keys(what: str, expected: list[str], got: list[str]) -> None:
     """Raises ``ValueError`` when a state's decisions are not this search's."""
     if sorted(expected) != sorted(got):
-        missing = sorted(set(expected) - set(got))
-        extra = sorted(set(got) - set(expected))
+        theirs = sorted(set(got) - set(expected))
+        ours = sorted(set(expected) - set(got))
         raise ValueError(
-            f"this state is from another space: {what} has decisions "
-            + (f"missing {missing}" if missing else "")
-            + (" and " if missing and extra else "") + (f"unknown {extra}" if extra else "")
-            + "; build the search with the space (and settings) the state was saved from")
+            f"this state is from another space: {what} has decisions {theirs} where this search has "
+            f"{ours}; build the search with the space (and settings) the state was saved from")
 
 
 class CheckpointMixin:

@@ -173,7 +173,8 @@ def _classify_cell(marker: Marker, slot: CellSlot) -> tuple[str, str, Any, int |
     if not (is_dag_cell_recipe(owner) and slot.cell._sym_key == "cell"):
         return ("unrelaxable", "a marker of a DAG cell is relaxed when the cell is given to "
                 "sbt.DagCell(cell, C, ops)", None, None)
-    if slot.field == "op":
+    node = slot.cell.nodes[slot.node] if 0 <= slot.node < len(slot.cell.nodes) else None
+    if slot.field == "op" or (isinstance(node, CellNode) and node.ops is None):
         return ("unrelaxable", "a cell with one op per node cannot be relaxed: write it with one "
                 "op per edge (sb.dag_cell(..., edge_ops=True)), as DARTS's cells", None, None)
     if slot.field == "inputs" and isinstance(marker, ManyOf):
