@@ -186,10 +186,14 @@ def test_cell_spaces_darts_cannot_relax_are_clear_errors() -> None:
 
 
 def test_black_box_algorithms_search_the_same_cell_space_unchanged() -> None:
-    search_space = space(layers=2, named=False)
-    seen = []
+    search_space = space(layers=3)  # stacked cells, one decision per name for all of them
+    spec = sb.dna_spec(search_space)
+    assert len([d for d in spec if d.name and d.name.startswith("normal.")]) == 2 * 3  # 2 nodes
     for program, feedback in sb.sample(search_space, sb.algorithms.Random(seed=0), num_trials=2):
+        assert sb.eq(program.cells[1].cell, program.cells[2].cell)  # the reduction cells agree
         model = sbt.build(program, example_input=TRAIN[0][0][:2])
-        seen.append(sb.graph_hash(program.cells[0].cell))
         feedback(sbt.evaluate(model, VAL))
-    assert len(seen) == 2
+    darts = sbt.DARTS(search_space, seed=0, device="cpu")
+    assert darts.spec == spec  # DARTS searches the very spec every algorithm sees
+    dna = darts.search(TRAIN[:2], VAL[:1], epochs=1)
+    assert sb.eq(sb.materialize(search_space, dna), darts.materialize(dna))

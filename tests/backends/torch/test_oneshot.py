@@ -177,3 +177,22 @@ def test_a_cell_path_runs_only_the_chosen_edges_with_their_ops() -> None:
     edges = search_cell.edges
     assert sorted((edges[e], names[o]) for e, o in ran) == [
         ((0, 0), "conv"), ((0, 1), "skip"), ((1, 1), "none"), ((1, 2), "conv")]
+
+
+def test_stacked_cells_share_one_path_and_programs_of_the_space_map_back_to_it() -> None:
+    ops = {"none": none, "conv": conv, "skip": skip}
+    normal = sb.dag_cell(2, ["none", "conv", "skip"], name="normal")
+    reduce = sb.dag_cell(2, ["none", "conv", "skip"], name="reduce")
+    net_space = darts_space.network(C=2, num_classes=2, layers=3, normal=normal, reduce=reduce, ops=ops,
+                                    in_channels=1, stem_multiplier=1)
+    ws = sbt.OneShot(net_space, seed=0, device="cpu")
+    x, y = torch.randn(4, 1, 4, 4), torch.tensor([0, 1, 0, 1])
+    ws.train([(x, y)], epochs=1)
+    assert sorted(ws.decisions) == ["normal", "reduce"]
+    assert ws.supernet.cells[1].state is ws.supernet.cells[2].state
+    spec = sb.dna_spec(net_space)
+    for seed in range(3):
+        dna = sb.random_dna(spec, seed=seed)
+        program = sb.materialize(net_space, dna)
+        assert ws.path(program) == ws.path(dna)
+        assert 0.0 <= ws.evaluate(program, [(x, y)]) <= 1.0

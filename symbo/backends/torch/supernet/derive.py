@@ -32,7 +32,7 @@ from symbo.backends.torch.supernet.analysis import RelaxationError, decision_key
 from symbo.core import Symbolic, eq
 from symbo.dsl.dna import DNA, validate
 from symbo.dsl.markers import FloatRange, IntRange, ManyOf, Marker, OneOf, Permutate
-from symbo.dsl.spec import Choice, DNASpec, Space
+from symbo.dsl.spec import Choice, DNASpec, Space, pair_markers
 
 
 def derive_dna(spec: DNASpec, values: Mapping[str, Any]) -> DNA:
@@ -180,68 +180,66 @@ def dna_of_program(space: Any, spec: DNASpec, program: Any) -> DNA:
     Raises :class:`RelaxationError` naming the first place where the program is not a point of
     the space.
     """
-    values: list[DNA] = []
-    if not _match(space, program, values, ""):
-        raise RelaxationError("the program is not a point of this space")
-    dna = DNA(None, tuple(values), spec)
-    validate(spec, dna)
-    return dna
+    values: dict[str, Any] = {}
+    _match(space, program, spec.space, spec, values, "")
+    return derive_dna(spec, values)
 
 
-def _match(space: Any, value: Any, out: list[DNA], where: str) -> bool:
+def _match(space: Any, value: Any, decisions: Space, spec: DNASpec, out: dict[str, Any], where: str) -> None:
+    """Matches ``value`` against ``space`` (whose markers ``decisions`` decide), filing each
+    decision's value in ``out`` by decision key."""
+    deciding = {id(m): d for m, d in pair_markers(space, decisions, spec)}
+    _match_node(space, value, deciding, spec, out, where)
+
+
+def _match_node(space: Any, value: Any, deciding: dict[int, Any], spec: DNASpec, out: dict[str, Any],
+                where: str) -> None:
     if isinstance(space, Marker):
-        found = _match_marker(space, value, where)
-        if found is None:
-            raise RelaxationError(f"{where or '<root>'}: {value!r} is not a value of {space}")
-        out.append(found)
-        return True
+        d = deciding[id(space)]
+        found = _match_marker(space, d, value, spec, out, where)
+        key = decision_key(d)
+        if key in out and out[key] != found:
+            raise RelaxationError(f"{where or '<root>'}: decision {key!r} has another value here "
+                                  f"({found!r}) than elsewhere ({out[key]!r})")
+        out[key] = found
+        return
     if isinstance(space, Symbolic):
         if type(space) is not type(value):
             raise RelaxationError(f"{where or '<root>'}: expected {type(space).__name__}, got "
                                   f"{type(value).__name__}")
-        keys = [k for k, _ in space.sym_items()]
-        if keys != [k for k, _ in value.sym_items()]:
+        if [k for k, _ in space.sym_items()] != [k for k, _ in value.sym_items()]:
             raise RelaxationError(f"{where or '<root>'}: the program has other fields than the space")
         for (k, child), (_, v) in zip(space.sym_items(), value.sym_items()):
             path = f"{where}[{k}]" if isinstance(k, int) else (f"{where}.{k}" if where else str(k))
-            _match(child, v, out, path)
-        return True
+            _match_node(child, v, deciding, spec, out, path)
+        return
     if not eq(space, value):
         raise RelaxationError(f"{where or '<root>'}: {value!r} differs from the space's {space!r}")
-    return True
 
 
-def _try(candidate: Any, value: Any, where: str) -> list[DNA] | None:
-    sub: list[DNA] = []
-    try:
-        _match(candidate, value, sub, where)
-    except RelaxationError:
-        return None
-    return sub
+def _match_candidates(marker: Marker, d: Choice, value: Any, spec: DNASpec, out: dict[str, Any],
+                      where: str) -> int:
+    for i, c in enumerate(list(marker.candidates)):  # type: ignore[attr-defined]
+        sub: dict[str, Any] = {}
+        try:
+            _match(c, value, d.candidates[i].space, spec, sub, where)
+        except RelaxationError:
+            continue
+        out.update(sub)
+        return i
+    raise RelaxationError(f"{where or '<root>'}: {value!r} is none of the candidates of {marker}")
 
 
-def _match_marker(marker: Marker, value: Any, where: str) -> DNA | None:
+def _match_marker(marker: Marker, d: Any, value: Any, spec: DNASpec, out: dict[str, Any], where: str) -> Any:
     if isinstance(marker, (FloatRange, IntRange)):
-        return DNA(value) if marker.low <= value <= marker.high else None
-    candidates = list(marker.candidates)  # type: ignore[attr-defined]
+        if not marker.low <= value <= marker.high:
+            raise RelaxationError(f"{where or '<root>'}: {value!r} is outside {marker}")
+        return value
     if isinstance(marker, OneOf):
-        for i, c in enumerate(candidates):
-            sub = _try(c, value, where)
-            if sub is not None:
-                return DNA(i, tuple(sub))
-        return None
+        return _match_candidates(marker, d, value, spec, out, where)
     if isinstance(marker, (ManyOf, Permutate)):
-        picks = []
-        for pos, v in enumerate(value):
-            for i, c in enumerate(candidates):
-                sub = _try(c, v, f"{where}[{pos}]")
-                if sub is not None:
-                    picks.append(DNA(i, tuple(sub)))
-                    break
-            else:
-                return None
-        return picks[0] if len(picks) == 1 else DNA(None, tuple(picks))
-    return None
+        return [_match_candidates(marker, d, v, spec, out, f"{where}[{pos}]") for pos, v in enumerate(value)]
+    raise RelaxationError(f"{where or '<root>'}: unsupported marker {type(marker).__name__}")
 
 
 __all__ = ["cell_values", "derive_dna", "dna_of_program", "dna_values", "magnitude_values", "path_of",
