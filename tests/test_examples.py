@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.py"))
-NEEDS_TORCH = {"torch_hpo.py", "darts_cell.py", "hybrid_search.py"}
+NEEDS_TORCH = {"torch_hpo.py", "darts_cell.py", "hybrid_search.py", "oneshot_search.py"}
 
 
 @pytest.mark.slow

@@ -139,4 +139,31 @@ def network(C: int, num_classes: int, layers: int, *, normal: Any, reduce: Any, 
     return sbt.CellStack(stem=stem, cells=cells, head=head)
 
 
-__all__ = ["OPS", "PRIMITIVES", "SEARCH_OPS", "DilConv", "SepConv", "network"]
+def final_network(program: Any, ops: Mapping[str, Callable[[int, int], nn.Module]] | None = None) -> Any:
+    """A copy of a program of :func:`network`'s space (e.g. ``sb.materialize(space, dna)``) whose
+    cells build the final network's ops (``OPS``: affine batch norms, no batch norm after the
+    pools), to retrain a derived architecture as the paper does.
+
+    >>> import symbo as sb
+    >>> from symbo.backends.torch import darts_space
+    >>> cell = sb.random_sample(sb.dag_cell(4, darts_space.PRIMITIVES), seed=0)
+    >>> program = darts_space.network(C=4, num_classes=10, layers=3, normal=cell, reduce=cell)
+    >>> final = darts_space.final_network(program)
+    >>> final.cells[0].ops["sep_conv_3x3"] is darts_space.OPS["sep_conv_3x3"], final.cells[0].affine
+    (True, True)
+    """
+    from symbo.backends.torch.supernet import is_dag_cell_recipe
+
+    table = dict(OPS if ops is None else ops)
+
+    def replace(node: Any) -> Any:
+        if is_dag_cell_recipe(node):
+            copy = clone(node)
+            copy.rebind({"ops": dict(table), "affine": True})
+            return copy
+        return node
+
+    return clone(program, replace=replace)
+
+
+__all__ = ["OPS", "PRIMITIVES", "SEARCH_OPS", "DilConv", "SepConv", "final_network", "network"]

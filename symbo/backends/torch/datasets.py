@@ -71,17 +71,31 @@ class DataSplit:
 
 
 def digits(device: DeviceLike = "cpu", val_fraction: float = 0.2, seed: int = 0, batch_size: int = 64,
-           *, synthetic: bool = False) -> DataSplit:
+           *, synthetic: bool = False, images: bool = False) -> DataSplit:
     """scikit-learn's handwritten digits (pixel values scaled to [0, 1]), split stratified.
 
     Falls back (with a warning) to ``blobs`` of the same shape when scikit-learn is missing;
-    ``synthetic=True`` asks for the fallback.
+    ``synthetic=True`` asks for the fallback. ``images=True`` gives the inputs as 1x8x8 images
+    (for convolutional networks) instead of 64 features.
 
     >>> from symbo.backends import torch as sbt
     >>> data = sbt.datasets.digits(val_fraction=0.25, seed=0)
     >>> data.num_features, data.num_classes, data.name in ("sklearn-digits", "synthetic-blobs")
     (64, 10, True)
+    >>> tuple(sbt.datasets.digits(images=True).train[0][0].shape)
+    (1, 8, 8)
     """
+    split = _digits(device, val_fraction, seed, batch_size, synthetic)
+    if not images:
+        return split
+    train, val = (TensorDataset(d.tensors[0].view(-1, 1, 8, 8), d.tensors[1])
+                  for d in (split.train, split.val))
+    return DataSplit(split.name, train, val, num_features=split.num_features, num_classes=split.num_classes,
+                     batch_size=batch_size, seed=seed)
+
+
+def _digits(device: DeviceLike, val_fraction: float, seed: int, batch_size: int,
+            synthetic: bool) -> DataSplit:
     load = None
     if not synthetic:
         try:
