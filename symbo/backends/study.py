@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import json
 import math
@@ -24,6 +23,13 @@ import attrs
 from symbo.algorithms.base import Algorithm, Reward, dominates
 from symbo.backends.loop import run_search
 from symbo.backends.rewards import check_reward  # noqa: F401 - re-exported
+from symbo.backends.space_record import (
+    StudyMismatchError,
+    check_same_space,
+    check_storable,
+    read_space,
+    storable_json,
+)
 from symbo.backends.storage import (
     Storage,
     StorageError,
@@ -35,7 +41,7 @@ from symbo.backends.storage import (
     worker_alive,
 )
 from symbo.backends.storage.base import FINISHED, reward_from_json, reward_to_json
-from symbo.core import SerializationError, SymbolicError, SymbolicValueError, from_json, to_json
+from symbo.core import SymbolicError, SymbolicValueError, from_json, to_json
 from symbo.core.formatting import format as sym_format
 from symbo.dsl import DNA, DNASpec, dna_spec, materialize
 
@@ -73,6 +79,7 @@ class Trial:
     heartbeat_at: float | None = None
     metadata: dict[str, Any] = attrs.Factory(dict)
     params: dict[str, Any] = attrs.Factory(dict)
+    program_error: str | None = None  # why ``program`` is None (e.g. a type not imported here)
 
     @property
     def duration(self) -> float | None:
@@ -95,10 +102,6 @@ class Trial:
         return f"Trial(id={self.id}, status={self.status!r}{reward}{error}, dna={self.dna!r})"
 
 
-class StudyMismatchError(StorageError):
-    """The space given to continue a study differs from the one it was started with."""
-
-
 class Study:
     """The trials of a search over one space, with one set of objectives, in a storage.
 
@@ -118,6 +121,7 @@ class Study:
         self.spec = spec
         self.algorithm = algorithm
         self.where = where
+        self.space_error: str | None = None  # why ``space`` is None, for a loaded study
         self._trials: dict[int, Trial] = {}
         self._synced_at: float | None = None
 
@@ -127,25 +131,28 @@ class Study:
                study_name: str | None = None, objectives: tuple[str, ...] = ("max",),
                where: Callable[[Any], bool] | None = None, load_if_exists: bool = False) -> Study:
         """A new study (or, with ``load_if_exists``, the existing one of that name, after
-        checking that its space is the same)."""
+        checking that its space is the same: the structural fingerprints of the two spaces'
+        JSON must agree, else a StudyMismatchError shows a diff).
+
+        A storage that keeps data refuses a space (or algorithm) it cannot store with a
+        SerializationError naming the path and the fix, before anything is written
+        (:func:`symbo.backends.space_record.check_storable`)."""
         objectives = tuple(objectives)
         if not objectives or any(o not in ("max", "min") for o in objectives):
             raise SymbolicValueError(f"objectives must be 'max' or 'min' each, got {objectives!r}")
         store = open_storage(storage)
         spec = dna_spec(space, where=where)
-        space_json = _try_json(space)
-        space_text = _space_text(space)
+        space_json = check_storable(space, store, algorithm=algorithm)
         info = store.create_study(study_name or "study", objectives=objectives,
-                                  space_json=space_json, space_text=space_text,
-                                  algorithm_json=_try_json(algorithm),
+                                  space_json=space_json, space_text=_space_text(space),
+                                  algorithm_json=storable_json(algorithm, "algorithm", store),
                                   load_if_exists=load_if_exists)
         if tuple(info.objectives) != objectives:
             raise StudyMismatchError(
                 f"study {info.name!r} has objectives {tuple(info.objectives)}, not {objectives}")
         continues = getattr(space, "continues", None)  # a space that grows while trials run
-        if info.space_text is not None and info.space_text != space_text and not (
-                continues is not None and continues(info.space_json)):
-            raise StudyMismatchError(_mismatch(info.name, info.space_text, space_text))
+        if continues is None or not continues(info.space_json):
+            check_same_space(info, space, space_json)
         return cls(store, info, space, spec, algorithm, where)
 
     @property
@@ -164,7 +171,8 @@ class Study:
         # a memory storage keeps the program object itself; others store its JSON for export
         if params is None:
             params = dna.to_params(self.spec) if self.spec is not None else {}
-        program_json = _try_json(program) if self.storage.shared else None
+        program_json = storable_json(program, "program", self.storage) \
+            if self.storage.shared else None
         number = self.storage.create_trial(self.info.id, dna_json=dna_to_json(dna), worker=worker,
                                            program_json=program_json,
                                            max_trials=max_trials, params=params)
@@ -246,16 +254,19 @@ class Study:
         if self.spec is not None:
             dna = DNA(dna.value, dna.children, self.spec)
         program = old.program if old is not None else None
+        program_error = None
         if program is None and self.space is not None and self.spec is not None:
             try:
                 program = materialize(self.space, dna, spec=self.spec, where=self.where)
-            except SymbolicError:
-                program = None
+            except SymbolicError as e:
+                program_error = f"trial {record.number}: its DNA does not fit the space: {e}"
         if program is None and record.program_json is not None:
             try:
                 program = from_json(record.program_json)
-            except SymbolicError:
-                program = None
+            except SymbolicError as e:
+                program_error = f"trial {record.number}: its program cannot be read here: {e}"
+        if program is None and program_error is None:
+            program_error = self.space_error or f"trial {record.number} has no stored program"
         reports = [(int(s), float(v)) for s, v in record.reports]
         params = record.params
         if not params and self.spec is not None and dna.children:  # a file of schema version 1
@@ -265,7 +276,7 @@ class Study:
                 params = {}
         return Trial(record.number, dna, program, record.status, reward, record.error, reports,
                      record.started_at, record.finished_at, record.worker, record.heartbeat_at,
-                     params=params)
+                     params=params, program_error=None if program is not None else program_error)
 
     @property
     def trials(self) -> list[Trial]:
@@ -359,9 +370,11 @@ class Study:
         if objective is None:
             raise SymbolicValueError("resume needs the objective (functions are not stored)")
         if self.space is None:
+            why = f" ({self.space_error})" if self.space_error else ""
             raise SymbolicValueError(
-                f"study {self.name!r}: its space could not be loaded from {self.storage.url}; "
-                "open it with sb.load_study(storage, name, space=...)"
+                f"study {self.name!r}: its space could not be loaded from {self.storage.url}"
+                f"{why}; import the code that defines it, or open it with "
+                "sb.load_study(storage, name, space=...)"
             )
         algorithm = self.algorithm
         if algorithm is None:
@@ -418,9 +431,13 @@ class Study:
 
 def load_study(storage: str | Storage, study_name: str, *, space: Any = None,
                algorithm: Algorithm | None = None) -> Study:
-    """Opens a stored study. Its space and algorithm are read back from the storage when their
-    classes are registered (import the modules defining them first); pass ``space=``/
-    ``algorithm=`` otherwise (a given space must be the one the study was started with).
+    """Opens a stored study. Its space and algorithm are read back from the storage when the
+    types they name are known here (symbolic classes, registered values, and functions and
+    classes of modules this process imported: import your script or module first; nothing is
+    imported for you); pass ``space=``/``algorithm=`` otherwise (a given space must be the one
+    the study was started with). Trials' params, rewards and reports are always readable; when
+    the space cannot be read, ``study.space_error`` and each ``trial.program_error`` say why
+    (e.g. which module to import) and programs are None.
 
     >>> import symbo as sb, tempfile, os
     >>> url = "sqlite:///" + os.path.join(tempfile.mkdtemp(), "s.db")
@@ -432,13 +449,15 @@ def load_study(storage: str | Storage, study_name: str, *, space: Any = None,
     """
     store = open_storage(storage)
     info = store.load_study(study_name)
-    if space is None and info.space_json is not None:
+    space_error = None
+    if space is None:
+        space, space_error = read_space(info)
+    else:
         try:
-            space = from_json(info.space_json)
+            given = to_json(space)
         except SymbolicError:
-            space = None
-    elif space is not None and info.space_text is not None and _space_text(space) != info.space_text:
-        raise StudyMismatchError(_mismatch(info.name, info.space_text, _space_text(space)))
+            given = None
+        check_same_space(info, space, given)
     if algorithm is None and info.algorithm_json is not None:
         try:
             algorithm = from_json(info.algorithm_json)
@@ -446,6 +465,7 @@ def load_study(storage: str | Storage, study_name: str, *, space: Any = None,
             algorithm = None
     spec = dna_spec(space) if space is not None else None
     study = Study(store, info, space, spec, algorithm)
+    study.space_error = space_error
     num = store.load_algorithm_state(info.id)
     if isinstance(num, dict) and "num_trials" in num:
         study.info.metadata["num_trials"] = num["num_trials"]
@@ -453,23 +473,8 @@ def load_study(storage: str | Storage, study_name: str, *, space: Any = None,
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-def _try_json(value: Any) -> Any:
-    if value is None:
-        return None
-    try:
-        return to_json(value)
-    except (SerializationError, SymbolicError, TypeError, ValueError):
-        return None
-
-
 def _space_text(space: Any) -> str:
     return sym_format(space)
-
-
-def _mismatch(name: str, stored: str, given: str) -> str:
-    diff = "\n".join(difflib.unified_diff(stored.splitlines(), given.splitlines(), "stored space",
-                                          "given space", lineterm="", n=1))
-    return f"study {name!r} was started with another space:\n{diff}"
 
 
 def _csv(records: list[dict[str, Any]]) -> str:

@@ -13,6 +13,7 @@ lists the leaves where two trees differ.)
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -168,6 +169,8 @@ def _eq_plain(a: Any, b: Any) -> bool:
         return bool(a.sym_eq(b))
     if _custom_eq(type(b)):
         return bool(b.sym_eq(a))
+    if type(a) is functools.partial and type(b) is functools.partial:  # as stored: by parts
+        return eq(a.func, b.func) and eq(a.args, b.args) and eq(a.keywords, b.keywords)
     if isinstance(a, float) and isinstance(b, float):
         return a == b or (math.isnan(a) and math.isnan(b))
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
@@ -211,6 +214,9 @@ def sym_hash(value: Any) -> int:
         return hash((tuple, _hash_seq(value)))
     if isinstance(value, dict):
         return hash((dict, frozenset((k, sym_hash(v)) for k, v in value.items())))
+    if t is functools.partial:
+        return hash((functools.partial, sym_hash(value.func), sym_hash(value.args),
+                     sym_hash(value.keywords)))
     try:
         return hash(value)
     except TypeError:

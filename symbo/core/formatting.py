@@ -15,6 +15,7 @@ registered short name, so the text language of ``symbo.dsl`` can read the text b
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -56,6 +57,17 @@ def _leaf(value: Any) -> str:
     name = registry.short_name(value) if (isinstance(value, type) or callable(value)) else None
     if name is not None:
         return name
+    if t is functools.partial:
+        parts = [_leaf(value.func)] + [_fmt(a, 0, True, 2, 80, False) for a in value.args]
+        parts += [f"{k}={_fmt(v, 0, True, 2, 80, False)}" for k, v in value.keywords.items()]
+        return f"partial({', '.join(parts)})"
+    name = registry.reference_name(value)  # functions, classes, module-level objects
+    if name is not None:
+        return name
+    if t.__repr__ is object.__repr__:  # no memory addresses: the text must not vary by run
+        return f"<{type_label(t)} object>"
+    if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__"):
+        return f"<{'class' if isinstance(value, type) else 'function'} {value.__qualname__}>"
     return repr(value)
 
 

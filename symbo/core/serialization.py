@@ -1,9 +1,14 @@
 """JSON for symbolic values: ``sb.to_json``, ``sb.from_json``, ``sb.save``, ``sb.load``.
 
-Objects are written as ``{"_type": "<registered name>", field: value, ...}``. Loading resolves
-``_type`` only through the registry of symbolic classes (and ``{"_ref": name}`` through values
-registered with ``sb.register``): it never imports a module, evaluates text or unpickles, and it
-never modifies its input.
+Objects are written as ``{"_type": "<registered name>", field: value, ...}``. Functions, classes
+and module-level objects are written by reference, ``{"_ref": "module.qualname"}`` (their
+registered name, else the module and qualified name that define them; see
+``symbo.core.registry``), and ``functools.partial`` objects as their function and arguments.
+Loading resolves ``_type`` only through the registry of symbolic classes and ``_ref`` only to
+registered values or values of modules this process already imported: it never imports a
+module, evaluates text or unpickles, and it never modifies its input. A value that has no
+reference (a lambda, a local function, an object built at run time) is an error naming its
+path and the fix.
 
 >>> import symbo as sb
 >>> class Unit(sb.Object):
@@ -15,6 +20,7 @@ never modifies its input.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from typing import Any
@@ -28,6 +34,7 @@ from symbo.core.node import MISSING, Symbolic
 TYPE_KEY = "_type"
 REF_KEY = "_ref"
 _TUPLE = "tuple"
+_PARTIAL = "partial"
 _MISSING = "MISSING"
 _RESERVED = (TYPE_KEY, REF_KEY)
 
@@ -136,14 +143,50 @@ def _to(value: Any, hide: bool = False) -> Any:
         return {TYPE_KEY: _TUPLE, "items": items} if t is tuple else items
     if t is dict:
         return _to(Dict(value), hide)
-    name = registry.name_of(value)
+    name = registry.reference_name(value)
     if name is not None:
         return {REF_KEY: name}
-    kind = "function" if callable(value) and not isinstance(value, type) else type(value).__name__
-    raise _PathError(
-        f"cannot write a {kind} ({value!r:.60}) as JSON; register it with sb.register "
-        "or use a symbolic value"
-    )
+    if type(value) is functools.partial:
+        return _partial_to_json(value)
+    raise _PathError(_no_reference(value))
+
+
+def _partial_to_json(value: functools.partial) -> Any:
+    out: dict[str, Any] = {TYPE_KEY: _PARTIAL}
+    key: Any = "func"
+    try:
+        out["func"] = _to(value.func)
+        args = []
+        for i, v in enumerate(value.args):
+            key = ("args", i)
+            args.append(_to(v))
+        out["args"] = args
+        keywords = {}
+        for k, v in value.keywords.items():
+            key = ("keywords", k)
+            keywords[k] = _to(v)
+        out["keywords"] = keywords
+    except _PathError as e:
+        e.keys.extend(reversed(key) if isinstance(key, tuple) else [key])
+        raise
+    return out
+
+
+def _no_reference(value: Any) -> str:
+    """Why ``value`` cannot be written, and what to do instead."""
+    text = f"{value!r:.60}"
+    if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__"):
+        kind = "class" if isinstance(value, type) else "function"
+        qualname = getattr(value, "__qualname__", "")
+        if "<lambda>" in qualname or "<locals>" in qualname:
+            return (f"cannot write a {kind} ({text}) as JSON: a lambda or a definition inside a "
+                    "function has no name another process can find; define it at module "
+                    "level, or register it with sb.register(value, 'a.name')")
+        return (f"cannot write a {kind} ({text}) as JSON: it is not found under its module and "
+                "name; register it with sb.register(value, 'a.name')")
+    return (f"cannot write a {type(value).__name__} object ({text}) as JSON: an object built at "
+            "run time has no name; use a symbolic recipe instead (sb.symbolize(cls)(...), e.g. "
+            "sbt.nn.Linear(4, 8)), or register the object with sb.register(value, 'a.name')")
 
 
 class UnknownObject(Dict):
@@ -263,6 +306,8 @@ def _from(data: Any, unknown: bool = False) -> Any:
             return tuple(tup)
         if type_name == _MISSING:
             return MISSING
+        if type_name == _PARTIAL:
+            return _partial_from_json(data, unknown)
         if unknown and not _known(type_name):
             fields = {}
             for key, v in data.items():
@@ -304,10 +349,35 @@ def _known(type_name: str) -> bool:
     if type_name in registry._BY_NAME:
         return True
     try:
-        registry.lookup(type_name)  # registered resolvers may generate it
+        registry.lookup(type_name, loaded=False)  # registered resolvers may generate it
     except SerializationError:
         return False
     return True
+
+
+def _partial_from_json(data: dict, unknown: bool = False) -> functools.partial:
+    args, keywords = data.get("args", []), data.get("keywords", {})
+    if set(data) - {TYPE_KEY, "func", "args", "keywords"} or not isinstance(args, list) or \
+            not isinstance(keywords, dict) or "func" not in data:
+        raise _PathError("a partial is written {'_type': 'partial', 'func': ..., 'args': [...], "
+                         "'keywords': {...}}")
+    key: Any = "func"
+    try:
+        func = _from(data["func"], unknown)
+        if not callable(func):
+            raise _PathError(f"a partial's func must be callable, got {type(func).__name__}")
+        values = []
+        for i, v in enumerate(args):
+            key = ("args", i)
+            values.append(_from(v, unknown))
+        named = {}
+        for k, v in keywords.items():
+            key = ("keywords", k)
+            named[k] = _from(v, unknown)
+    except _PathError as e:
+        e.keys.extend(reversed(key) if isinstance(key, tuple) else [key])
+        raise
+    return functools.partial(func, *values, **named)
 
 
 def _is_symbolic_class(cls: Any) -> bool:
@@ -318,7 +388,7 @@ def _symbolic_class(type_name: str) -> Any:
     cls = registry._BY_NAME.get(type_name)
     if cls is None:
         try:
-            cls = registry.lookup(type_name)  # registered resolvers may generate it
+            cls = registry.lookup(type_name, loaded=False)  # registered resolvers may generate it
         except SerializationError as e:
             raise _PathError(str(e)) from None
     if _is_symbolic_class(cls):

@@ -19,14 +19,18 @@ from symbo.core.keypath import KeyPath
 from symbo.core.node import Symbolic
 
 
-def clone(value: Any, deep: bool = True, *, replace: Callable[[Any], Any] | None = None) -> Any:
+def clone(value: Any, deep: bool = True, *, replace: Callable[[Any], Any] | None = None,
+          memo: dict | None = None) -> Any:
     """A copy of a symbolic tree that shares no symbolic nodes with the original.
 
-    ``deep=True`` also deep-copies non-symbolic leaves (arrays, custom objects); ``deep=False``
-    shares them. The clone is a new root (no parent), equal to the original.
+    ``deep=True`` also deep-copies non-symbolic leaves (arrays, custom objects: with
+    ``copy.deepcopy``; functions, classes and tuples of atoms are kept); ``deep=False`` shares
+    them. The clone is a new root (no parent), equal to the original.
     ``replace(node)``, when given, is asked about every symbolic node below the root, in
     preorder: returning another value puts that value in the copy instead of a clone of the
     node (its subtree is not visited); returning the node itself clones it as usual.
+    ``memo`` (a dict, as ``copy.deepcopy``'s) may be shared by several clones: an object met
+    in several of them is copied once, so that what was one object stays one object.
 
     >>> import symbo as sb
     >>> a = sb.Dict(x=[1, 2], y=sb.Dict(z=3))
@@ -36,10 +40,19 @@ def clone(value: Any, deep: bool = True, *, replace: Callable[[Any], Any] | None
     >>> sb.clone(a, replace=lambda n: "swapped" if n is a.y else n)
     Dict({'x': List([1, 2]), 'y': 'swapped'})
     """
-    if isinstance(value, Symbolic):
-        memo: dict = {} if replace is None else {REPLACE: replace}
+    if memo is None:
+        memo = {}
+    if not isinstance(value, Symbolic):
+        return _copy_leaf(value, deep, memo)
+    outer = memo.pop(REPLACE, None)
+    if replace is not None:
+        memo[REPLACE] = replace
+    try:
         return value._sym_clone(deep, memo)
-    return _copy_leaf(value, deep, {})
+    finally:
+        memo.pop(REPLACE, None)
+        if outer is not None:
+            memo[REPLACE] = outer
 
 
 class TraverseAction(enum.Enum):

@@ -50,10 +50,15 @@ def materialize(space: Any, dna: DNA, *, spec: DNASpec | None = None, check: boo
                 where: Where | None = None) -> Any:
     """The program at point ``dna`` of ``space``: a copy with every marker decided.
 
-    The space is left untouched. Markers with one name are one decision: every one of them gets
-    its value. ``check=False`` skips validating the DNA against the spec (algorithms that
-    produce valid DNA by construction use it in tight loops). With ``where`` (as given to
-    ``dna_spec``) only the selected markers are decided; the others are kept.
+    The space is left untouched, and the program shares nothing that training it could change:
+    symbolic objects are cloned, and every other object in the space (a module or tensor
+    instance, a candidate object) is copied with ``copy.deepcopy`` (one memo per program, so
+    what is one object in the space is one object in the program); functions, classes, tuples
+    of atoms and plain values are kept as they are. Markers with one name are one decision:
+    every one of them gets its value. ``check=False`` skips validating the DNA against the
+    spec (algorithms that produce valid DNA by construction use it in tight loops). With
+    ``where`` (as given to ``dna_spec``) only the selected markers are decided; the others are
+    kept.
     """
     from symbo.dsl.trace import TracedSpace
 
@@ -72,15 +77,16 @@ class _Materializer:
     """Decides the markers of a space, each from its decision's DNA: unnamed markers in
     preorder from the decisions of their decision list, named ones by name."""
 
-    __slots__ = ("where", "named")
+    __slots__ = ("where", "named", "memo")
 
     def __init__(self, where: Where | None) -> None:
         self.where = where
         self.named: dict[str, tuple[DecisionPoint, DNA]] = {}
+        self.memo: dict = {}  # one deepcopy memo: what is one object in the space stays one
 
     def space(self, value: Any, decisions: Decisions, dna: DNA) -> Any:
         """Materializes ``value``, whose decisions are ``decisions`` with DNA ``dna.children``."""
-        if not isinstance(value, Symbolic) and not dna.children:  # most candidates: 64, "relu"
+        if type(value) in _ATOMS and not dna.children:  # most candidates: 64, "relu"
             return value
         where = self.where
         if len(dna.children) != len(decisions.decisions):
@@ -104,7 +110,7 @@ class _Materializer:
         if not isinstance(value, Symbolic):
             if positional:
                 raise DNAError(f"{len(positional)} decisions left over for a value without markers")
-            return value
+            return clone(value, memo=self.memo)  # a fresh copy of an object (not of a function)
 
         def replace(node: Any) -> Any:
             if isinstance(node, Marker) and (where is None or where(node)):
@@ -115,7 +121,7 @@ class _Materializer:
                 return decided if parent is None else parent._sym_check(node._sym_key, decided)
             return node
 
-        out = clone(value, replace=replace)
+        out = clone(value, replace=replace, memo=self.memo)
         if next(it, None) is not None:
             raise DNAError("the DNA has more decisions than the space has markers")
         return out
@@ -136,11 +142,14 @@ class _Materializer:
 
         def branch(i: int, pick: DNA) -> Any:
             value = list.__getitem__(branches, i) if type(branches) is List else branches[i]
-            if not pick.children and not isinstance(value, Symbolic):  # 64, "relu": as is
+            if not pick.children and type(value) in _ATOMS:  # 64, "relu": as they are
                 return value
             return self.space(value, d.branch(i), pick)
 
         return marker.decode(dna, branch)
+
+
+_ATOMS = frozenset((int, float, str, bool, type(None)))
 
 
 def _no_branch(i: int, pick: DNA) -> Any:

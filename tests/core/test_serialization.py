@@ -174,13 +174,16 @@ def test_registered_value_that_is_not_a_symbolic_class_cannot_be_a_type():
         sb.from_json({"_type": "tests.relu_fn"})
 
 
-def test_unregistered_function_cannot_be_written():
+def test_module_level_functions_are_written_by_reference_and_lambdas_refused():
+    # issue 9: functions are stored by reference (module and name), found again only in a
+    # process that has imported their module
+    data = sb.to_json(Config(extra={"fn": relu}))
+    assert data["extra"]["fn"] == {"_ref": f"{__name__}.relu"}
+    assert sb.from_json(data).extra["fn"] is relu
     with pytest.raises(sb.SerializationError) as info:
-        sb.to_json(Config(extra={"fn": relu}))
-    assert str(info.value).startswith("extra.fn: cannot write a function")
-    assert "sb.register" in str(info.value)
-    with pytest.raises(sb.SerializationError, match=r"^\[0\]: cannot write a function"):
         sb.to_json(sb.List([lambda x: x]))
+    assert str(info.value).startswith("[0]: cannot write a function")
+    assert "define it at module level" in str(info.value) and "sb.register" in str(info.value)
 
 
 def test_unregistered_values_cannot_be_written():

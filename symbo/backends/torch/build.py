@@ -20,6 +20,9 @@ and tensors in the program are moved too, so nothing stays behind on the CPU.
   the key path of the failing module in the program and the decisions that set its arguments
   (pass ``space=`` and/or ``dna=`` for decision names). Without it, lazy modules stay lazy.
 * A symbolic dict or object becomes a :class:`Built` dict whose keys are also attributes.
+* Module and tensor instances in the program are copied (``copy.deepcopy``, once per build:
+  one instance used twice stays one), so that training what was built never changes the
+  program, and each build of it starts from the same weights.
 
 >>> import symbo as sb
 >>> from symbo.backends import torch as sbt
@@ -34,6 +37,7 @@ and tensors in the program are moved too, so nothing stays behind on the CPU.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -228,6 +232,7 @@ class _Builder:
         self.deferred: list[_Deferred] = []
         self.in_recipe = 0
         self.optimizer: torch.optim.Optimizer | None = None  # bound into nested schedulers
+        self.memo: dict = {}  # instances in the program are copied once per build
         self._decision_table: list[tuple[str, KeyPath, Any]] | None = None
 
     # -- values ---------------------------------------------------------------------------------
@@ -253,10 +258,10 @@ class _Builder:
             return value
         if isinstance(value, Object):
             return self.container(value.sym_items(), path, Built())
-        if isinstance(value, torch.Tensor):
-            return self.tensor(value)
+        if isinstance(value, torch.Tensor):  # a copy: training the build leaves the program as is
+            return self.tensor(copy.deepcopy(value, self.memo))
         if isinstance(value, nn.Module):
-            return self.move(value)
+            return self.move(copy.deepcopy(value, self.memo))
         if type(value) is tuple:
             return tuple(self.value(v, path + i) for i, v in enumerate(value))
         if type(value) is list:
