@@ -3,7 +3,8 @@
 Run it with the benchmark venv (``make bench`` builds ``.venv-bench``) or any venv with Optuna::
 
     nice -n 10 .venv-bench/bin/python benchmarks/define_by_run_bench.py [--part quality|overhead|all]
-        [--seeds 20] [--trials 100] [--overhead-trials 1000] [--repeat 3] [--json out.json]
+        [--seeds 20] [--trials 100] [--overhead-trials 1000] [--sqlite-trials 200]
+        [--repeat 3] [--json out.json]
 
 **(a) Search quality on a conditional space** (``--part quality``). One objective, written
 once in Optuna's style (``trial.suggest_*``), run unchanged by both libraries: the optimizer
@@ -31,15 +32,19 @@ search everywhere (so that no model is timed), ``--overhead-trials`` trials in m
 - Optuna's ``study.optimize`` with ``RandomSampler``, the same ``suggest_*`` objective.
 
 Each figure is the wall time of a whole run divided by the number of trials, the median of
-``--repeat`` runs. The script prints the tables and exits 0.
+``--repeat`` runs (the loops interleaved, round after round, so that a busy machine slows
+them alike). Then the symbolic loop, the discovered loop and Optuna again with a SQLite file
+each (``--sqlite-trials`` trials). The script prints the tables and exits 0.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -204,13 +209,16 @@ def flat_space() -> sb.Dict:
     )
 
 
-def timed(run: Any, trials: int, repeat: int) -> float:
-    times = []
+def timed(runs: dict[str, Any], trials: int, repeat: int) -> dict[str, float]:
+    """Median ms per trial of each run, the runs interleaved (round after round), so that a
+    busy machine slows them alike."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeat):
-        started = time.perf_counter()
-        run(trials)
-        times.append((time.perf_counter() - started) / trials * 1e3)
-    return statistics.median(times)
+        for name, run in runs.items():
+            started = time.perf_counter()
+            run(trials)
+            times[name].append((time.perf_counter() - started) / trials * 1e3)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def overhead(trials: int, repeat: int) -> dict[str, float]:
@@ -237,7 +245,7 @@ def overhead(trials: int, repeat: int) -> dict[str, float]:
         "symbo, discovered-space loop (inline markers)": discovered_inline,
         "Optuna study.optimize (RandomSampler, suggest_*)": with_optuna,
     }
-    results = {name: timed(run, trials, repeat) for name, run in runs.items()}
+    results = timed(runs, trials, repeat)
     base = results["symbo, symbolic loop (sb.tune(objective, space))"]
     optuna_ms = results["Optuna study.optimize (RandomSampler, suggest_*)"]
     rows = [[name, f"{ms:.3f}", f"{ms / base:.2f}x", f"{ms / optuna_ms:.2f}x"]
@@ -248,12 +256,48 @@ def overhead(trials: int, repeat: int) -> dict[str, float]:
     return results
 
 
+def sqlite_overhead(trials: int, repeat: int) -> dict[str, float]:
+    """The same loops with a SQLite file (a fresh one per run, in a temporary folder)."""
+    import optuna
+
+    folder = tempfile.mkdtemp()
+    counter = iter(range(10**6))
+
+    def url() -> str:
+        return f"sqlite:///{os.path.join(folder, f'{next(counter)}.db')}"
+
+    def symbolic(n: int) -> None:
+        sb.tune(lambda p: p.f0 + p.f1, flat_space(), sb.algorithms.Random(seed=0), num_trials=n,
+                storage=url(), study_name="s")
+
+    def discovered(n: int) -> None:
+        sb.tune(flat_trial, algorithm=sb.algorithms.Random(seed=0), num_trials=n, storage=url(),
+                study_name="s")
+
+    def with_optuna(n: int) -> None:
+        study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0), storage=url())
+        study.optimize(flat_trial, n_trials=n)
+
+    runs = {
+        "symbo, symbolic loop, SQLite": symbolic,
+        "symbo, discovered-space loop (suggest_*), SQLite": discovered,
+        "Optuna study.optimize (RandomSampler), SQLite": with_optuna,
+    }
+    results = timed(runs, trials, repeat)
+    optuna_ms = results["Optuna study.optimize (RandomSampler), SQLite"]
+    rows = [[name, f"{ms:.3f}", f"{ms / optuna_ms:.2f}x"] for name, ms in results.items()]
+    print(f"\n(b') the same with a SQLite file per run, {trials} trials, median of {repeat} runs\n")
+    print(markdown_table(["loop", "ms per trial", "vs Optuna"], rows))
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=["quality", "overhead", "all"], default="all")
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--overhead-trials", type=int, default=1000)
+    parser.add_argument("--sqlite-trials", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", metavar="PATH")
     args = parser.parse_args()
@@ -267,6 +311,7 @@ def main() -> int:
         results["quality"] = quality(args.seeds, args.trials)
     if args.part in ("overhead", "all"):
         results["overhead"] = overhead(args.overhead_trials, args.repeat)
+        results["sqlite_overhead"] = sqlite_overhead(args.sqlite_trials, args.repeat)
     print(f"\ntook {time.perf_counter() - started:.1f} s")
     if args.json:
         import json

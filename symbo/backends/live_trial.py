@@ -43,6 +43,7 @@ from typing import Any
 
 from symbo.core import SymbolicValueError
 from symbo.dsl.markers import FloatRange, IntRange, OneOf
+from symbo.dsl.trace_run import fingerprint
 
 MAX_STEPS = 10_000  # values of a stepped range (it becomes a one_of of them)
 
@@ -201,6 +202,7 @@ def _marker(cls: type, **fields: Any) -> Any:
         if len(_MARKERS) > 4096:
             _MARKERS.clear()
         marker = _MARKERS[tuple(key)] = cls(**fields)
+        marker._fingerprint = fingerprint(marker)  # never changed: computed once
     return marker
 
 
@@ -212,6 +214,8 @@ def _name(name: Any) -> str:
 
 
 def _number(name: str, what: str, value: Any) -> float:
+    if type(value) is float and math.isfinite(value) or type(value) is int:
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise SymbolicValueError(f"suggest_float({name!r}): {what} must be a finite number, got "
                                  f"{value!r}")
@@ -219,6 +223,8 @@ def _number(name: str, what: str, value: Any) -> float:
 
 
 def _integer(name: str, what: str, value: Any) -> int:
+    if type(value) is int:
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         if isinstance(value, float) and value.is_integer():
             return int(value)

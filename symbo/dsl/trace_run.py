@@ -160,6 +160,9 @@ def stable_text(value: Any) -> str:
 
 def fingerprint(marker: Marker) -> str:
     """The text that says whether two definitions are equal (of normalized definitions)."""
+    known = marker.__dict__.get("_fingerprint")  # set on markers made once and kept as they are
+    if known is not None:
+        return known
     quick = _quick_key(marker)
     if quick is None:
         return sym_format(marker, compact=True)
@@ -271,7 +274,7 @@ class _Context:
             return key, met.dna
         node, new = self.choose(key, own)
         self.known.setdefault(key, text)
-        self.met[key] = Met(key, own, node, param_of(point_of(key, own), node), scope, new,
+        self.met[key] = Met(key, own, node, param_of(point_of(key, own, text), node), scope, new,
                             marker)
         return key, node
 
@@ -331,9 +334,10 @@ def decode(marker: Marker, node: DNA) -> Any:
     return materialize(marker, DNA(None, (node,)), check=False)
 
 
-def point_of(key: str, marker: Marker) -> DecisionPoint:
-    """:func:`~symbo.dsl.trace_tree.own_point`, made once per key and definition."""
-    cache_key = (key, fingerprint(marker))
+def point_of(key: str, marker: Marker, text: str | None = None) -> DecisionPoint:
+    """:func:`~symbo.dsl.trace_tree.own_point`, made once per key and definition (``text``:
+    the definition's fingerprint, when known)."""
+    cache_key = (key, text if text is not None else fingerprint(marker))
     point = _POINTS.get(cache_key)
     if point is None:
         if len(_POINTS) > 4096:
