@@ -48,6 +48,7 @@ class Algorithm(Object):
 
     supports_multi_objective: ClassVar[bool] = False
     needs_finite_space: ClassVar[bool] = False
+    supports_custom_decisions: ClassVar[bool] = False  # sb.CustomHyper decisions (strings)
 
     # ---- lifecycle --------------------------------------------------------------------------
     def setup(self, spec: DNASpec, *, num_objectives: int = 1) -> None:
@@ -61,6 +62,16 @@ class Algorithm(Object):
             raise AlgorithmError(
                 f"{type(self).__name__} needs a finite space; this one has continuous decisions"
             )
+        if not self.supports_custom_decisions:
+            from symbo.dsl.custom import CustomDecision
+
+            custom = [d.id for d in spec.decision_points if isinstance(d, CustomDecision)]
+            if custom:
+                raise AlgorithmError(
+                    f"{type(self).__name__} models numbers and categories; the custom "
+                    f"decision(s) {', '.join(custom)} (sb.CustomHyper) need an algorithm that "
+                    "samples and mutates through them: Random, RegularizedEvolution or HillClimb"
+                )
         self._spec = spec
         self._num_objectives = num_objectives
         self._history: list[tuple[DNA, Reward]] = []

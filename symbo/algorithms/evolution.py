@@ -52,6 +52,7 @@ class _Deduplicating(Algorithm, register=False):
     """
 
     dna_key: ClassVar[Callable[[DNA], Hashable] | None] = None
+    supports_custom_decisions = True
 
     def _setup(self, spec: DNASpec) -> None:
         self._rng: random.Random = make_rng(self.seed)

@@ -19,6 +19,7 @@ class Random(Algorithm, type_name="symbo.algorithms.Random"):
 
     seed: int | None = None
     supports_multi_objective = True
+    supports_custom_decisions = True
 
     def _setup(self, spec: DNASpec) -> None:
         self._rng = make_rng(self.seed)

@@ -23,8 +23,12 @@ The genotype/phenotype mapping, written down:
 Dict({'lr': 0.01, 'act': 'gelu'})
 """
 
+from symbo.dsl.custom import CustomDecision, CustomHyper
 from symbo.dsl.dna import DNA, DNAError
+from symbo.dsl.dynamic import DynamicEvaluationContext
+from symbo.dsl.encode import encode
 from symbo.dsl.encoding import VectorEncoder
+from symbo.dsl.evolvable import Evolvable, evolve
 from symbo.dsl.graph import Cell, CellNode, cell_graph, dag_cell, graph_hash
 from symbo.dsl.markers import (
     FloatRange,
@@ -56,6 +60,7 @@ from symbo.dsl.points import (
     FloatDecision,
     IntDecision,
 )
+from symbo.dsl.references import ValueReference
 from symbo.dsl.spec import DNASpec, Space, dna_spec
 from symbo.dsl.trace import TracedProgram, TracedSpace, is_tracing, trace
 
@@ -67,5 +72,7 @@ __all__ = [
     "materialize", "one_of", "permutate", "random_dna", "random_sample", "trace", "is_tracing",
     "TracedSpace",
     "TracedProgram", "VectorEncoder", "Cell", "CellNode", "cell_graph", "dag_cell", "graph_hash",
-    "SpaceSyntaxError", "load_space", "parse", "save_space",
+    "SpaceSyntaxError", "load_space", "parse", "save_space", "ValueReference", "encode",
+    "CustomDecision", "CustomHyper", "Evolvable", "evolve",
+    "DynamicEvaluationContext",
 ]

@@ -24,31 +24,183 @@ True
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
-from symbo.core import SymbolicValueError
+from symbo.core import SymbolicKeyError, SymbolicTypeError, SymbolicValueError
 
 if TYPE_CHECKING:
     from symbo.dsl.points import DecisionPoint, Decisions
     from symbo.dsl.spec import DNASpec
 
 Number = int | float
+_set = object.__setattr__
 
 
 class DNAError(SymbolicValueError):
     """A DNA that does not fit its spec (wrong shape, index or value out of range)."""
 
 
-@attrs.frozen(slots=True, repr=False, cache_hash=True)
 class DNA:
-    """A tree of decisions. ``spec`` (optional, not part of equality) enables names and dicts."""
+    """A tree of decisions. ``spec`` (optional, not part of equality) enables names and dicts.
 
-    value: Number | None = None
-    children: tuple[DNA, ...] = ()
-    spec: DNASpec | None = attrs.field(default=None, eq=False, hash=False)
+    **Literals.** Besides ``DNA(value, children)``, a DNA may be written as nested numbers:
+    a list is a node without a value whose children are its items (a space, or a many_of's
+    picks), a tuple a chain of decisions, each the child of the one before (a one_of and the
+    decision under its candidate), its last item a number or a list:
+    ``DNA([1, 2]) == DNA(None, (DNA(1), DNA(2)))``, ``DNA((1, 1)) == DNA(1, (DNA(1),))``,
+    ``DNA((0, [1, 2])) == DNA(0, (DNA(1), DNA(2)))``. ``to_numbers(flatten=False)`` gives the
+    literal back. Values are ints (candidate indices, int ranges), floats (float ranges), strs
+    (``sb.CustomHyper`` decisions) or None.
+
+    **Equality** ignores redundant levels (a node without a value and with one child is that
+    child; a lone child without a value is flattened), as PyGlove's DNA does:
+    ``DNA(None, (DNA(1),)) == DNA(1)``, so a one-decision space's DNA may be written as the
+    decision's own. Functions that take a spec (``materialize``, ``use_spec``, ``to_dict``,
+    ...) accept such reduced forms.
+
+    **Navigation.** ``dna[i]`` is the i-th child; ``dna[name_or_id]`` (with a spec) the DNA of
+    a decision (a list of picks for a many_of; None when the decision is inactive);
+    iteration goes over the children, ``value in dna`` tests their values (or a child DNA);
+    ``parent_dna`` and ``root`` walk up. DNA sort (``<``) by value, then children.
+
+    >>> import symbo as sb
+    >>> sb.DNA([(0, 1), 2]) == sb.DNA(None, (sb.DNA(0, (sb.DNA(1),)), sb.DNA(2)))
+    True
+    >>> sb.DNA(None, (sb.DNA(None, (sb.DNA(1),)),)) == sb.DNA(1), sb.DNA([0, 1]) < sb.DNA([0, 2])
+    (True, True)
+    >>> dna = sb.DNA([(0, 1), 2])
+    >>> dna.children[0].parent_dna is dna, dna.children[0].children[0].root is dna, 2 in dna
+    (True, True, True)
+    >>> dna.to_numbers(flatten=False)
+    [(0, 1), 2]
+    """
+
+    __slots__ = ("value", "children", "spec", "_parent", "_memo", "_named")
+
+    value: Number | str | None
+    children: tuple[DNA, ...]
+    spec: DNASpec | None
+
+    def __init__(self, value: Any = None, children: Any = None,
+                 spec: DNASpec | None = None) -> None:
+        t = type(value)
+        if t is int or value is None or t is float or t is str:
+            pass
+        elif t is list or t is tuple:
+            if children:
+                raise DNAError(f"'children' ({children!r}) must be empty when 'value' "
+                               f"({value!r}) is a literal list or tuple")
+            value, children = _from_literal(value)
+        else:
+            value = _checked_value(value)
+        if children is None:
+            children = ()
+        elif type(children) is not tuple:
+            if isinstance(children, (str, bytes)) or not hasattr(children, "__iter__"):
+                raise SymbolicTypeError(
+                    f"DNA children are a sequence of DNA, got {type(children).__name__} "
+                    f"{children!r:.60}")
+            children = tuple(children)
+        set_ = _set
+        set_(self, "value", value)
+        set_(self, "children", children)
+        set_(self, "spec", spec)
+        set_(self, "_parent", None)
+        set_(self, "_memo", None)  # (canonical key, hash), computed on first use
+        for c in children:
+            if type(c) is not DNA:
+                children = tuple([_as_child(x) for x in children])
+                set_(self, "children", children)
+                for x in children:
+                    if x._parent is None:
+                        set_(x, "_parent", self)
+                break
+            if c._parent is None:  # the first tree a node is put in is its tree
+                set_(c, "_parent", self)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"DNA is immutable (cannot set {name!r}); build a new one")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"DNA is immutable (cannot delete {name!r})")
+
+    def __reduce__(self) -> Any:
+        return (DNA, (self.value, self.children, self.spec))
+
+    def __copy__(self) -> DNA:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> DNA:
+        return self
+
+    # ---- value semantics -------------------------------------------------------------
+    def _canonical(self) -> tuple:
+        """(value, children) with redundant levels removed (what equality compares): a node
+        without a value and with one child stands for that child; a lone child without a
+        value is replaced by its children. Children stay DNA (compared the same way)."""
+        memo = self._memo
+        if memo is not None:
+            return memo[0]
+        kids = self.children
+        if len(kids) == 1:
+            cv, ck = kids[0]._canonical()
+            if cv is None:
+                kids = ck
+        if self.value is None and len(kids) == 1:
+            key = kids[0]._canonical()
+        else:
+            key = (self.value, kids)
+        _set(self, "_memo", (key, None))
+        return key
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(other) is not DNA:
+            return NotImplemented
+        ca, cb = self.children, other.children  # type: ignore[attr-defined]
+        if len(ca) != 1 and len(cb) != 1:  # neither has a redundant level at the top
+            return self.value == other.value and ca == cb  # type: ignore[attr-defined]
+        return self._canonical() == other._canonical()  # type: ignore[attr-defined]
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    def __hash__(self) -> int:
+        memo = self._memo
+        if memo is not None and memo[1] is not None:
+            return memo[1]
+        if len(self.children) != 1:
+            h = hash((self.value, self.children))
+            _set(self, "_memo", ((self.value, self.children), h))
+        else:
+            key = self._canonical()
+            h = hash(key)
+            _set(self, "_memo", (key, h))
+        return h
+
+    def __lt__(self, other: DNA) -> bool:
+        if type(other) is not DNA:
+            return NotImplemented
+        return _compare(self._canonical(), other._canonical(), self, other) < 0
+
+    def __le__(self, other: DNA) -> bool:
+        if type(other) is not DNA:
+            return NotImplemented
+        return _compare(self._canonical(), other._canonical(), self, other) <= 0
+
+    def __gt__(self, other: DNA) -> bool:
+        if type(other) is not DNA:
+            return NotImplemented
+        return _compare(self._canonical(), other._canonical(), self, other) > 0
+
+    def __ge__(self, other: DNA) -> bool:
+        if type(other) is not DNA:
+            return NotImplemented
+        return _compare(self._canonical(), other._canonical(), self, other) >= 0
 
     # ---- printing --------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -58,13 +210,96 @@ class DNA:
         return repr(self)
 
     def use_spec(self, spec: DNASpec) -> DNA:
-        """This DNA attached to ``spec`` (validated)."""
-        validate(spec, self)
-        return attrs.evolve(self, spec=spec)
+        """This DNA attached to ``spec`` (validated; a reduced form is expanded)."""
+        dna = normalized(spec, self)
+        return dna if dna.spec is spec else dna._with_spec(spec)
+
+    def _with_spec(self, spec: DNASpec | None) -> DNA:
+        return DNA(self.value, self.children, spec)
+
+    # ---- tree ------------------------------------------------------------------------
+    @property
+    def parent_dna(self) -> DNA | None:
+        """The DNA this one is a child of (the first one it was made a child of), or None."""
+        return self._parent
+
+    @property
+    def root(self) -> DNA:
+        """The top of the tree this DNA belongs to."""
+        node = self
+        while node._parent is not None:
+            node = node._parent
+        return node
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.children
+
+    def __iter__(self) -> Any:
+        return iter(self.children)
+
+    def __contains__(self, item: Any) -> bool:
+        if isinstance(item, DNA):
+            return any(c == item for c in self.children)
+        if isinstance(item, (int, float, str)) and not isinstance(item, bool):
+            return any(c.value == item for c in self.children)
+        raise DNAError(f"'in' a DNA takes a decision value (int, float, str) or a DNA, got "
+                       f"{type(item).__name__} {item!r:.60}")
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, (int, slice)) and not isinstance(key, bool):
+            return self.children[key]
+        spec = self.spec
+        if spec is None:
+            raise DNAError(f"{self!r} has no spec: dna[{key!r}] needs one (dna.use_spec(spec))")
+        if not isinstance(key, str):
+            key = getattr(key, "id", key)  # a decision point
+        try:
+            named = self._named
+        except AttributeError:
+            named = _by_key(spec, normalized(spec, self))
+            _set(self, "_named", named)
+        if key in named:
+            return named[key]
+        if key in spec.by_name or key in spec.by_id:
+            return None  # a decision not on this DNA's path (under another candidate)
+        raise SymbolicKeyError(f"no decision named or with id {key!r} in this DNA's spec")
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """``dna[key]``, or ``default`` when the key is not a decision of the spec."""
+        try:
+            return self[key]
+        except (KeyError, IndexError):
+            return default
+
+    # ---- iteration -------------------------------------------------------------------
+    def next_dna(self) -> DNA | None:
+        """The DNA after this one in its spec's order (``sb.iterate_dna``), or None."""
+        if self.spec is None:
+            raise DNAError(f"{self!r} has no spec: next_dna needs one (dna.use_spec(spec))")
+        return self.spec.next_dna(self)
+
+    def iter_dna(self) -> Any:
+        """The DNA after this one in its spec's order, lazily (this one excluded)."""
+        dna: DNA | None = self
+        while True:
+            dna = dna.next_dna()  # type: ignore[union-attr]
+            if dna is None:
+                return
+            yield dna
 
     # ---- flat numbers ----------------------------------------------------------------
-    def to_numbers(self) -> list[Number]:
-        """The decisions in preorder: an index per choice, the value per range."""
+    def to_numbers(self, flatten: bool = True) -> Any:
+        """The decisions in preorder: an index per choice, the value per range.
+
+        ``flatten=False`` gives the nested literal form instead (``DNA(literal)`` reads it):
+
+        >>> import symbo as sb
+        >>> sb.DNA([(0, [1, 2]), 0.5]).to_numbers(), sb.DNA([(0, [1, 2]), 0.5]).to_numbers(False)
+        ([0, 1, 2, 0.5], [(0, [1, 2]), 0.5])
+        """
+        if not flatten:
+            return _to_literal(self)
         out: list[Number] = []
         _numbers(self, out)
         return out
@@ -74,13 +309,13 @@ class DNA:
         """The inverse of :meth:`to_numbers` for ``spec``."""
         it = iter(numbers)
         try:
-            dna = _space_from_numbers(spec.space, it)
+            children = _space_from_numbers(spec.space, it)
         except StopIteration:
             raise DNAError(f"too few numbers ({len(numbers)}) for this space") from None
         rest = list(it)
         if rest:
             raise DNAError(f"{len(rest)} numbers left over after reading a DNA: {rest[:5]}")
-        dna = attrs.evolve(dna, spec=spec)
+        dna = DNA(None, children, spec)
         validate(spec, dna)
         return dna
 
@@ -103,12 +338,13 @@ class DNA:
         spec = spec or self.spec
         if spec is None:
             raise DNAError("this DNA has no spec; pass spec= or use dna.use_spec(spec)")
+        dna = normalized(spec, self)
         if value_type not in _VALUE_TYPES:
             raise DNAError(f"value_type must be 'value' or 'literal', got {value_type!r}")
         if key_type not in ("name_or_id", "id"):
             raise DNAError(f"key_type must be 'name_or_id' or 'id', got {key_type!r}")
         out: dict[str, Any] = {}
-        _to_dict(spec.space, self, (), out, key_type == "id", _VALUE_TYPES[value_type])
+        _to_dict(spec.space, dna, (), out, key_type == "id", _VALUE_TYPES[value_type])
         return out
 
     def to_params(self, spec: DNASpec | None = None) -> dict[str, Any]:
@@ -128,7 +364,7 @@ class DNA:
         if spec is None:
             raise DNAError("this DNA has no spec; pass spec= or use dna.use_spec(spec)")
         out: dict[str, Any] = {}
-        _to_dict(spec.space, self, (), out, False, None)
+        _to_dict(spec.space, normalized(spec, self), (), out, False, None)
         return out
 
     @staticmethod
@@ -187,8 +423,8 @@ def _numbers(dna: DNA, out: list[Number]) -> None:
 
 # List comprehensions, not generator expressions: a StopIteration from ``next(it)`` (too few
 # numbers) must reach ``from_numbers``, and a generator would turn it into a RuntimeError.
-def _space_from_numbers(space: Decisions, it: Any) -> DNA:
-    return DNA(None, tuple([d.read_numbers(it) for d in space.decisions]))
+def _space_from_numbers(space: Decisions, it: Any) -> tuple[DNA, ...]:
+    return tuple([d.read_numbers(it) for d in space.decisions])
 
 
 # ---- helpers: dicts --------------------------------------------------------------------------
@@ -243,17 +479,17 @@ def _to_dict(space: Decisions, dna: DNA, rewrites: Rewrites, out: dict, by_id: b
 def _from_mapping(spec: DNASpec, values: dict[str, Any], from_value: FromValue,
                   noun: str = "indices") -> DNA:
     used: set[str] = set()
-    dna = _space_from_dict(spec.space, values, used, (), from_value, noun)
+    children = _space_from_dict(spec.space, values, used, (), from_value, noun)
     unknown = set(values) - used
     if unknown:
         raise DNAError(f"unknown or inactive decision(s) {sorted(unknown)} for this space")
-    dna = attrs.evolve(dna, spec=spec)
+    dna = DNA(None, children, spec)
     validate(spec, dna)
     return dna
 
 
 def _space_from_dict(space: Decisions, values: dict[str, Any], used: set[str], rewrites: Rewrites,
-                     from_value: FromValue, noun: str) -> DNA:
+                     from_value: FromValue, noun: str) -> tuple[DNA, ...]:
     children = []
     for d in space.decisions:
         did = _actual_id(d.id, rewrites)
@@ -276,9 +512,9 @@ def _space_from_dict(space: Decisions, values: dict[str, Any], used: set[str], r
             v = from_value(d, item, key)
             sub = _space_from_dict(d.branch(v), values, used, _under(d, did, v, pos, rewrites),
                                    from_value, noun)
-            picks.append(DNA(v, sub.children))
+            picks.append(DNA(v, sub))
         children.append(d.join(picks))
-    return DNA(None, tuple(children))
+    return tuple(children)
 
 
 # ---- validation ----------------------------------------------------------------------------
@@ -289,3 +525,162 @@ def validate(spec: DNASpec, dna: DNA) -> None:
     from symbo.dsl.points import validate_decisions
 
     validate_decisions(spec.space, dna.children, "DNA")
+
+
+def normalized(spec: DNASpec, dna: DNA) -> DNA:
+    """``dna`` checked against ``spec``; a reduced form (``DNA(1)`` for a one-decision space,
+    ``DNA((0, [1, 2]))`` for a many_of under candidate 0) expanded to the spec's shape first.
+    Raises DNAError naming the decision when it does not fit either way."""
+    try:
+        validate(spec, dna)
+        return dna
+    except DNAError:
+        expanded = _lift(spec.space, dna) if isinstance(dna, DNA) else None
+        if expanded is None or _raw(expanded) == _raw(dna):
+            raise
+        validate(spec, expanded)  # the error names the decision of the expanded form
+        return DNA(None, expanded.children, dna.spec)
+
+
+def _raw(dna: DNA) -> tuple:
+    """The structure as written (equality ignores redundant levels; this does not)."""
+    return (dna.value, tuple(_raw(c) for c in dna.children))
+
+
+def _lift(decisions: Decisions, dna: DNA) -> DNA | None:
+    """The root-shaped DNA of ``decisions`` that ``dna`` (maybe reduced) stands for."""
+    ds = decisions.decisions
+    children = dna.children
+    if len(ds) == 1 and not (dna.value is None and len(children) == 1):
+        children = (dna,)
+    elif dna.value is not None:
+        return None
+    return DNA(None, _lift_children(decisions, children))
+
+
+def _lift_children(decisions: Decisions, children: tuple[DNA, ...]) -> tuple[DNA, ...]:
+    ds = decisions.decisions
+    if len(ds) == 1 and len(children) != 1 and ds[0].positions == len(children) > 1:
+        children = (DNA(None, children),)  # the picks of a lone many_of, flattened
+    out = []
+    for i, c in enumerate(children):
+        out.append(_lift_one(ds[i], c) if i < len(ds) else c)
+    return tuple(out)
+
+
+def _lift_one(d: DecisionPoint, dna: DNA) -> DNA:
+    try:
+        if d.positions == 1:
+            if dna.value is None:
+                return dna
+            branch = d.branch(d.check(dna.value))
+            return DNA(dna.value, _lift_children(branch, dna.children)) if branch.decisions \
+                else dna
+        picks = tuple(DNA(p.value, _lift_children(d.branch(d.check(p.value)), p.children))
+                      for p in dna.children)
+        return DNA(None, picks)
+    except DNAError:
+        return dna  # validation names the problem
+
+
+def _by_key(spec: DNASpec, dna: DNA) -> dict[str, Any]:
+    """Every decision on the path of ``dna`` by name, spec id and position id: its DNA (or
+    list of picks for a many_of); ``id[j]`` is pick j."""
+    out: dict[str, Any] = {}
+
+    def walk(space: Decisions, node: DNA, rewrites: Rewrites) -> None:
+        for d, child in zip(space.decisions, node.children):
+            did = _actual_id(d.id, rewrites) if rewrites else d.id
+            if d.positions == 1:
+                value: Any = child
+                picks: tuple[DNA, ...] = (child,)
+            else:
+                picks = d.picks(child)
+                value = list(picks)
+                for j, pick in enumerate(picks):
+                    out[f"{did}[{j}]"] = pick
+            for key in (did, d.id, d.name):
+                if key is not None:
+                    out.setdefault(key, value)
+            for pos, pick in enumerate(picks):
+                if pick.children:
+                    walk(d.branch(pick.value), pick, _under(d, did, pick.value, pos, rewrites))
+
+    walk(spec.space, dna, ())
+    return out
+
+
+# ---- helpers: literals, values, order -----------------------------------------------------------
+def _from_literal(literal: list | tuple) -> tuple[Any, tuple[DNA, ...]]:
+    """(value, children) of a literal list (a node without value) or tuple (a chain)."""
+    if type(literal) is list:
+        return None, tuple(DNA(v) for v in literal)
+    if len(literal) < 2:
+        raise DNAError(f"a tuple literal is a chain of at least 2 decisions, got {literal!r}")
+    head, rest = literal[0], literal[1:]
+    if isinstance(head, (list, tuple)) or head is None:
+        raise DNAError(f"in a tuple literal only the last item may be a list, got {literal!r}")
+    if len(rest) == 1:
+        last = rest[0]
+        if type(last) is list:
+            return head, tuple(DNA(v) for v in last)
+        return head, (DNA(last),)
+    return head, (DNA(rest),)
+
+
+def _checked_value(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, str)):
+        raise SymbolicTypeError(
+            f"a DNA value is an int, float, str or None (or a list or tuple literal), got "
+            f"{type(value).__name__} {value!r:.60}")
+    if isinstance(value, str):
+        return str(value)
+    return int(value) if isinstance(value, numbers.Integral) else float(value)
+
+
+def _as_child(value: Any) -> DNA:
+    if isinstance(value, DNA):
+        return value
+    if value is None or isinstance(value, (list, tuple, str)) or (
+            isinstance(value, numbers.Real) and not isinstance(value, bool)):
+        return DNA(value)
+    raise SymbolicTypeError(f"DNA children are DNA (or literals), got {type(value).__name__} "
+                            f"{value!r:.60}")
+
+
+def _to_literal(dna: DNA) -> Any:
+    value, kids = dna._canonical()
+    if value is None:
+        return [_to_literal(k) for k in kids]
+    if not kids:
+        return value
+    if len(kids) == 1:
+        sub = _to_literal(kids[0])
+        return (value, *sub) if type(sub) is tuple else (value, sub)
+    return (value, [_to_literal(k) for k in kids])
+
+
+def _order(x: Any, y: Any) -> int:
+    if x == y:
+        return 0
+    if x is None:
+        return -1
+    if y is None:
+        return 1
+    if isinstance(x, str) != isinstance(y, str):
+        return 1 if isinstance(x, str) else -1
+    return -1 if x < y else 1
+
+
+def _compare(a: tuple, b: tuple, left: DNA, right: DNA) -> int:
+    result = _order(a[0], b[0])
+    if result:
+        return result
+    if len(a[1]) != len(b[1]):
+        raise DNAError(f"the two DNA have different numbers of children and do not order: "
+                       f"{left!r} and {right!r}")
+    for x, y in zip(a[1], b[1]):
+        result = _compare(x._canonical(), y._canonical(), left, right)
+        if result:
+            return result
+    return 0

@@ -61,6 +61,7 @@ class Marker(Object, DeferredValue):
     * :attr:`positions`: how many picks its DNA holds (a many_of's ``k``; else 1).
     * :meth:`decision_point`: the decision point algorithms see.
     * :meth:`decode`: the value it stands for in a program, given its DNA.
+    * :meth:`encode`: the inverse: the DNA of a value it stands for (``sb.encode``).
     * :meth:`default`: the value it takes while ``sb.trace`` runs a function once.
     * ``sym_check_against(check)``: whether every value it may become fits a typed field.
 
@@ -129,6 +130,12 @@ class Marker(Object, DeferredValue):
         search); ``default_of(value)`` gives a branch's default (nested markers decided)."""
         raise NotImplementedError
 
+    def encode(self, value: Any, fits: Callable[[int, Any], tuple[DNA, ...] | None]) -> DNA:
+        """The DNA that makes this marker stand for ``value`` (the inverse of :meth:`decode`);
+        ``fits(i, v)`` gives the DNA of ``branches()[i]``'s decisions if it can stand for
+        ``v``, else None. Raises :class:`NoFit` (with the reason) when no DNA gives ``value``."""
+        raise NoFit(f"{type(self).__name__} cannot encode values (define encode())")
+
     # ---- text form ------------------------------------------------------------------------
     def sym_format(self, fmt: Callable[[Any], str]) -> str:
         """The text-language form, e.g. ``one_of([16, 32], name='width')``."""
@@ -147,6 +154,18 @@ class Marker(Object, DeferredValue):
 
 MARKER_CLASSES: dict[str, type[Marker]] = {}
 """The marker classes by the function name the text language knows them by."""
+
+
+class NoFit(Exception):
+    """A value a marker (or a part of a space) cannot stand for; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 class _Choice(Marker):
@@ -182,6 +201,32 @@ class _Choice(Marker):
         picks = [dna] if self.num_choices == 1 else dna.children
         return [branch(pick.value, pick) for pick in picks]  # type: ignore[arg-type]
 
+    def encode(self, value: Any, fits: Callable[[int, Any], tuple[DNA, ...] | None]) -> DNA:
+        """The picks of a list of ``k`` candidates (each the first candidate that fits, and
+        not picked before when ``distinct``)."""
+        k = self.num_choices
+        if not isinstance(value, (list, tuple)) or len(value) != k:
+            raise NoFit(f"expected a list of {k} for {sym_format(self, compact=True)}, got "
+                        f"{value!r:.80}")
+        picks: list[DNA] = []
+        used: set[int] = set()
+        for j, item in enumerate(value):
+            for i in range(len(self.candidates)):
+                if self.distinct and i in used:
+                    continue
+                sub = fits(i, item)
+                if sub is not None:
+                    picks.append(DNA(i, sub))
+                    used.add(i)
+                    break
+            else:
+                raise NoFit(f"item {j} ({item!r:.60}) is none of the candidates of "
+                            f"{sym_format(self, compact=True)}")
+        if self.sorted and [p.value for p in picks] != sorted(p.value for p in picks):
+            raise NoFit(f"{sym_format(self, compact=True)} keeps its picks in candidate order; "
+                        f"{value!r:.60} is not")
+        return picks[0] if k == 1 else DNA(None, tuple(picks))
+
 
 class OneOf(_Choice, type_name="symbo.one_of"):
     """Chooses one of ``candidates`` (which may hold markers: a conditional space)."""
@@ -206,6 +251,14 @@ class OneOf(_Choice, type_name="symbo.one_of"):
     def default(self, default_of: Callable[[Any], Any]) -> Any:
         """The first candidate."""
         return default_of(self.candidates[0])
+
+    def encode(self, value: Any, fits: Callable[[int, Any], tuple[DNA, ...] | None]) -> DNA:
+        """The first candidate that can stand for ``value``."""
+        for i in range(len(self.candidates)):
+            sub = fits(i, value)
+            if sub is not None:
+                return DNA(i, sub)
+        raise NoFit(f"{value!r:.60} is none of the candidates of {sym_format(self, compact=True)}")
 
 
 class ManyOf(_Choice, type_name="symbo.many_of"):
@@ -291,6 +344,11 @@ class FloatRange(Marker, type_name="symbo.float_range"):
     def decode(self, dna: DNA, branch: Callable[[int, DNA], Any]) -> Any:
         return dna.value
 
+    def encode(self, value: Any, fits: Callable[[int, Any], tuple[DNA, ...] | None]) -> DNA:
+        if not _is_number(value) or not self.low <= value <= self.high:
+            raise NoFit(f"{value!r:.60} is not in {sym_format(self, compact=True)}")
+        return DNA(float(value))
+
     def default(self, default_of: Callable[[Any], Any]) -> float:
         """The middle of the range (the geometric middle on a log scale)."""
         if self.scale == "log":
@@ -325,6 +383,11 @@ class IntRange(Marker, type_name="symbo.int_range"):
 
     def decode(self, dna: DNA, branch: Callable[[int, DNA], Any]) -> Any:
         return dna.value
+
+    def encode(self, value: Any, fits: Callable[[int, Any], tuple[DNA, ...] | None]) -> DNA:
+        if type(value) is not int or not self.low <= value <= self.high:
+            raise NoFit(f"{value!r:.60} is not in {sym_format(self, compact=True)}")
+        return DNA(value)
 
     def default(self, default_of: Callable[[Any], Any]) -> int:
         """The middle of the range (rounded down)."""

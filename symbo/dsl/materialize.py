@@ -17,7 +17,7 @@ from typing import Any
 
 from symbo.core import List, Symbolic, SymbolicValueError, clone
 from symbo.core.traversal import TraverseAction, traverse
-from symbo.dsl.dna import DNA, DNAError, validate
+from symbo.dsl.dna import DNA, DNAError, normalized
 from symbo.dsl.markers import Marker
 from symbo.dsl.points import DecisionPoint, Decisions
 from symbo.dsl.spec import DNASpec, Where, dna_spec
@@ -69,25 +69,34 @@ def materialize(space: Any, dna: DNA, *, spec: DNASpec | None = None, check: boo
     # Not ``dna.spec``: a DNA may come from another space, and is checked against this one.
     spec = spec or dna_spec(space, where=where)
     if check:
-        validate(spec, dna)
-    return _Materializer(where).space(space, spec.space, dna)
+        dna = normalized(spec, dna)
+    materializer = _Materializer(where)
+    program = materializer.space(space, spec.space, dna)
+    if materializer.references:  # sb.ValueReference: copy the values they refer to
+        from symbo.dsl.references import resolve_references
+
+        program = resolve_references(program)
+    return program
 
 
 class _Materializer:
     """Decides the markers of a space, each from its decision's DNA: unnamed markers in
     preorder from the decisions of their decision list, named ones by name."""
 
-    __slots__ = ("where", "named", "memo")
+    __slots__ = ("where", "named", "memo", "references")
 
     def __init__(self, where: Where | None) -> None:
         self.where = where
         self.named: dict[str, tuple[DecisionPoint, DNA]] = {}
         self.memo: dict = {}  # one deepcopy memo: what is one object in the space stays one
+        self.references = False  # whether the program holds sb.ValueReference nodes
 
     def space(self, value: Any, decisions: Decisions, dna: DNA) -> Any:
         """Materializes ``value``, whose decisions are ``decisions`` with DNA ``dna.children``."""
         if type(value) in _ATOMS and not dna.children:  # most candidates: 64, "relu"
             return value
+        if type(value) is _REF:
+            self.references = True
         where = self.where
         if len(dna.children) != len(decisions.decisions):
             more = "more" if len(dna.children) > len(decisions.decisions) else "fewer"
@@ -113,6 +122,9 @@ class _Materializer:
             return clone(value, memo=self.memo)  # a fresh copy of an object (not of a function)
 
         def replace(node: Any) -> Any:
+            if type(node) is _REF:
+                self.references = True
+                return node
             if isinstance(node, Marker) and (where is None or where(node)):
                 decided = self._decide(node, it)
                 # The marker's parent checks and converts the value as it would a value given
@@ -150,6 +162,7 @@ class _Materializer:
 
 
 _ATOMS = frozenset((int, float, str, bool, type(None)))
+_REF: Any = None  # ValueReference, set on first import of the references module
 
 
 def _no_branch(i: int, pick: DNA) -> Any:
@@ -199,12 +212,31 @@ def iterate(space: Any, limit: int | None = None) -> Iterator[Any]:
             for dna in itertools.islice(dnas, limit))
 
 
-def iterate_dna(spec: DNASpec) -> Iterator[DNA]:
-    """Every DNA of a finite spec, lazily, in a fixed order."""
-    if not spec.is_finite:
-        ranges = [d.id for d in spec.decision_points if not d.is_finite]
+def iterate_dna(spec: DNASpec, start: DNA | None = None) -> Iterator[DNA]:
+    """Every DNA of a finite spec, lazily, in a fixed order (the last decision fastest, first
+    candidates first); from ``start`` (included) when given, which may be any DNA of the spec.
+
+    >>> import symbo as sb
+    >>> spec = sb.dna_spec(sb.Dict(a=sb.one_of([1, 2]), b=sb.one_of(["x", "y", "z"])))
+    >>> list(sb.iterate_dna(spec, sb.DNA([1, 1])))
+    [DNA([1, 1]), DNA([1, 2])]
+    >>> len(list(sb.iterate_dna(spec, spec.first_dna()))) == spec.space_size
+    True
+    """
+    ranges = [d.id for d in spec.decision_points if not d.enumerable]
+    if ranges:
         raise SymbolicValueError(
             f"cannot enumerate a space with continuous decisions ({', '.join(ranges)}); "
             "use a grid (sb.algorithms.Grid) or one_of over chosen values"
         )
-    return (DNA(None, children, spec) for children in spec.space.iterate())
+    if start is None:
+        return (DNA(None, children, spec) for children in spec.space.iterate())
+    return _from(spec, start)
+
+
+def _from(spec: DNASpec, start: DNA) -> Iterator[DNA]:
+    dna: DNA | None = normalized(spec, start)
+    dna = DNA(None, dna.children, spec)  # type: ignore[union-attr]
+    while dna is not None:
+        yield dna
+        dna = spec.next_dna(dna)

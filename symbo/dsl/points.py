@@ -131,6 +131,23 @@ class Decisions:
         """Every combination of the decisions' DNA, lazily (the last decision fastest)."""
         return _product([d.iterate for d in self.decisions])
 
+    def first(self) -> tuple[DNA, ...]:
+        """The first combination of :meth:`iterate`."""
+        return tuple([d.first_dna() for d in self.decisions])
+
+    def successor(self, children: tuple[DNA, ...]) -> tuple[DNA, ...] | None:
+        """The combination after ``children`` in the order of :meth:`iterate` (an odometer:
+        the last decision advances first), or None after the last one."""
+        out = list(children)
+        for i in range(len(self.decisions) - 1, -1, -1):
+            nxt = self.decisions[i].next_dna(out[i])
+            if nxt is not None:
+                out[i] = nxt
+                for j in range(i + 1, len(out)):
+                    out[j] = self.decisions[j].first_dna()
+                return tuple(out)
+        return None
+
     def __len__(self) -> int:
         return len(self.decisions)
 
@@ -180,6 +197,11 @@ class DecisionPoint:
     @property
     def is_finite(self) -> bool:
         return not math.isinf(self.size)
+
+    @property
+    def enumerable(self) -> bool:
+        """Whether :meth:`iterate`, :meth:`first_dna` and :meth:`next_dna` work."""
+        return self.is_finite
 
     def picks(self, dna: DNA) -> tuple[DNA, ...]:
         """The picks of this decision's DNA (raises DNAError when its shape is wrong)."""
@@ -250,6 +272,14 @@ class DecisionPoint:
 
     def iterate(self) -> Iterator[DNA]:
         """Every DNA of this decision, in a fixed order (finite decisions only)."""
+        raise DNAError(f"{self.id}: a continuous decision cannot be enumerated")
+
+    def first_dna(self) -> DNA:
+        """The first DNA of :meth:`iterate`."""
+        raise DNAError(f"{self.id}: a continuous decision cannot be enumerated")
+
+    def next_dna(self, dna: DNA) -> DNA | None:
+        """The DNA after ``dna`` in the order of :meth:`iterate`, or None after the last."""
         raise DNAError(f"{self.id}: a continuous decision cannot be enumerated")
 
     @property
@@ -433,6 +463,29 @@ class Choice(DecisionPoint):
             for combo in _product(subs):
                 yield DNA(None, tuple(DNA(i, s) for i, s in zip(indices, combo)))
 
+    def first_dna(self) -> DNA:
+        first = _first_indices(len(self.candidates), self.num_choices, self.distinct,
+                               self.sorted)
+        picks = [DNA(i, self.candidates[i].space.first()) for i in first]  # type: ignore[union-attr]
+        return picks[0] if self.num_choices == 1 else DNA(None, tuple(picks))
+
+    def next_dna(self, dna: DNA) -> DNA | None:
+        picks = list(self.picks(dna))
+        for j in range(len(picks) - 1, -1, -1):  # the sub-decisions of the picks, last first
+            pick = picks[j]
+            nxt = self.candidates[pick.value].space.successor(pick.children)  # type: ignore[index]
+            if nxt is not None:
+                picks[j] = DNA(pick.value, nxt)
+                for m in range(j + 1, len(picks)):
+                    v = picks[m].value
+                    picks[m] = DNA(v, self.candidates[v].space.first())  # type: ignore[index]
+                return self.join(picks)
+        indices = _next_indices([p.value for p in picks], len(self.candidates),  # type: ignore[misc]
+                                self.distinct, self.sorted)
+        if indices is None:
+            return None
+        return self.join([DNA(i, self.candidates[i].space.first()) for i in indices])
+
     @property
     def can_change(self) -> bool:
         n, k = len(self.candidates), self.num_choices
@@ -490,6 +543,46 @@ class Choice(DecisionPoint):
         if exclude and i in exclude:  # all scores -inf: the first free candidate
             i = next(j for j in range(n) if j not in exclude)
         return i
+
+
+def _allowed(prefix: list[int], v: int, distinct: bool, sorted_: bool) -> bool:
+    if distinct and v in prefix:
+        return False
+    if sorted_ and prefix and v < prefix[-1]:
+        return False
+    return True
+
+
+def _completion(prefix: list[int], k: int, n: int, distinct: bool, sorted_: bool
+                ) -> list[int] | None:
+    """The smallest valid indices for the positions after ``prefix`` (None when none)."""
+    out = list(prefix)
+    while len(out) < k:
+        v = next((v for v in range(n) if _allowed(out, v, distinct, sorted_)), None)
+        if v is None:
+            return None
+        out.append(v)
+    return out
+
+
+def _first_indices(n: int, k: int, distinct: bool, sorted_: bool) -> list[int]:
+    first = _completion([], k, n, distinct, sorted_)
+    assert first is not None
+    return first
+
+
+def _next_indices(indices: list[int], n: int, distinct: bool, sorted_: bool) -> list[int] | None:
+    """The candidate indices after ``indices`` in lexicographic order (itertools' order of
+    combinations, permutations, combinations with replacement and products)."""
+    k = len(indices)
+    for j in range(k - 1, -1, -1):
+        prefix = indices[:j]
+        for v in range(indices[j] + 1, n):
+            if _allowed(prefix, v, distinct, sorted_):
+                rest = _completion(prefix + [v], k, n, distinct, sorted_)
+                if rest is not None:
+                    return rest
+    return None
 
 
 def validate_decisions(space: Decisions, children: tuple[DNA, ...], where: str) -> None:
@@ -583,9 +676,10 @@ class FloatDecision(_Range):
 
     def check(self, value: Any) -> float:
         v = value
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or math.isnan(v) \
-                or not (self.low <= v <= self.high):
-            raise DNAError(f"{self.id}: expected a float in [{self.low}, {self.high}], got {v!r}")
+        if not isinstance(v, float) or math.isnan(v) or not (self.low <= v <= self.high):
+            shown = f"{type(v).__name__} {v!r}" if not isinstance(v, float) else repr(v)
+            raise DNAError(f"{self.id}: expected a float in [{self.low}, {self.high}], got "
+                           f"{shown}")
         return v
 
     def from_param(self, param: Any, key: str) -> float:
@@ -652,6 +746,12 @@ class IntDecision(_Range):
     def iterate(self) -> Iterator[DNA]:
         for v in range(self.low, self.high + 1):
             yield DNA(v)
+
+    def first_dna(self) -> DNA:
+        return DNA(self.low)
+
+    def next_dna(self, dna: DNA) -> DNA | None:
+        return DNA(dna.value + 1) if dna.value < self.high else None  # type: ignore[operator]
 
     def mutate(self, dna: DNA, rng: random.Random, mutator: Any) -> DNA:
         """A step of at most ``mutator.int_step`` either way (log scales: a Gaussian step in

@@ -40,6 +40,7 @@ import attrs
 from symbo.core import KeyPath, Symbolic, SymbolicValueError, eq
 from symbo.core.formatting import format as sym_format
 from symbo.core.traversal import TraverseAction, traverse
+from symbo.dsl.dna import DNA, normalized
 from symbo.dsl.markers import Marker
 from symbo.dsl.points import (
     NOT_PLAIN,
@@ -110,6 +111,44 @@ class DNASpec:
     @property
     def is_finite(self) -> bool:
         return not math.isinf(self.space_size)
+
+    # ---- enumeration order ----------------------------------------------------------------
+    def first_dna(self) -> DNA:
+        """The first DNA in the order of ``sb.iterate_dna`` (first candidates, low ends).
+
+        >>> import symbo as sb
+        >>> spec = sb.dna_spec(sb.Dict(a=sb.one_of([1, 2]), b=sb.int_range(3, 5)))
+        >>> spec.first_dna(), spec.next_dna(spec.first_dna()), spec.next_dna(sb.DNA([1, 5]))
+        (DNA([0, 3]), DNA([0, 4]), None)
+        """
+        self._check_finite("first_dna")
+        return DNA(None, self.space.first(), self)
+
+    def next_dna(self, dna: DNA | None = None) -> DNA | None:
+        """The DNA after ``dna`` in the order of ``sb.iterate_dna`` (the first one for None),
+        or None after the last."""
+        if dna is None:
+            return self.first_dna()
+        self._check_finite("next_dna")
+        dna = normalized(self, dna)
+        children = self.space.successor(dna.children)
+        return None if children is None else DNA(None, children, self)
+
+    def iter_dna(self, dna: DNA | None = None) -> Iterator[DNA]:
+        """The DNA after ``dna`` (all of them for None), lazily, in order."""
+        while True:
+            dna = self.next_dna(dna)
+            if dna is None:
+                return
+            yield dna
+
+    def _check_finite(self, what: str) -> None:
+        ranges = [d.id for d in self.decision_points if not d.enumerable]
+        if ranges:
+            raise SymbolicValueError(
+                f"{what}: a space with continuous decisions ({', '.join(ranges)}) has no order "
+                "to enumerate; use a grid (sb.algorithms.Grid) or one_of over chosen values"
+            )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, DNASpec) and self.space == other.space
