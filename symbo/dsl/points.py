@@ -43,6 +43,7 @@ import attrs
 
 from symbo.core import Dict, KeyPath, List
 from symbo.dsl.dna import DNA, DNAError
+from symbo.dsl.order import _first_indices, _next_indices
 
 
 # ---- plain data ------------------------------------------------------------------------------
@@ -543,46 +544,6 @@ class Choice(DecisionPoint):
         if exclude and i in exclude:  # all scores -inf: the first free candidate
             i = next(j for j in range(n) if j not in exclude)
         return i
-
-
-def _allowed(prefix: list[int], v: int, distinct: bool, sorted_: bool) -> bool:
-    if distinct and v in prefix:
-        return False
-    if sorted_ and prefix and v < prefix[-1]:
-        return False
-    return True
-
-
-def _completion(prefix: list[int], k: int, n: int, distinct: bool, sorted_: bool
-                ) -> list[int] | None:
-    """The smallest valid indices for the positions after ``prefix`` (None when none)."""
-    out = list(prefix)
-    while len(out) < k:
-        v = next((v for v in range(n) if _allowed(out, v, distinct, sorted_)), None)
-        if v is None:
-            return None
-        out.append(v)
-    return out
-
-
-def _first_indices(n: int, k: int, distinct: bool, sorted_: bool) -> list[int]:
-    first = _completion([], k, n, distinct, sorted_)
-    assert first is not None
-    return first
-
-
-def _next_indices(indices: list[int], n: int, distinct: bool, sorted_: bool) -> list[int] | None:
-    """The candidate indices after ``indices`` in lexicographic order (itertools' order of
-    combinations, permutations, combinations with replacement and products)."""
-    k = len(indices)
-    for j in range(k - 1, -1, -1):
-        prefix = indices[:j]
-        for v in range(indices[j] + 1, n):
-            if _allowed(prefix, v, distinct, sorted_):
-                rest = _completion(prefix + [v], k, n, distinct, sorted_)
-                if rest is not None:
-                    return rest
-    return None
 
 
 def validate_decisions(space: Decisions, children: tuple[DNA, ...], where: str) -> None:
