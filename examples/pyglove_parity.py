@@ -1,4 +1,6 @@
-"""PyGlove's symbolic API in symbo: a config edited by rules, inspected and shipped as JSON.
+"""PyGlove's API in symbo: a config edited by rules, inspected and shipped as JSON; then a
+space with a custom decision and a derived value, a program encoded back to its DNA, and
+PyGlove-style define-by-run.
 
 Run: python examples/pyglove_parity.py  (a second or so, CPU only)
 """
@@ -89,5 +91,53 @@ def main() -> None:
     print("read as plain data:", loaded.type_name, "with", len(loaded["layers"]), "layers")
 
 
+class Kernel(sb.CustomHyper):
+    """A convolution kernel written as a genome like "3x5" (a user-defined decision)."""
+
+    def custom_decode(self, dna):
+        height, width = dna.value.split("x")
+        return (int(height), int(width))
+
+    def custom_encode(self, value):
+        return sb.DNA(f"{value[0]}x{value[1]}")
+
+    def random_dna(self, rng=None, previous_dna=None):
+        return sb.DNA(f"{rng.choice([1, 3, 5])}x{rng.choice([1, 3, 5])}")
+
+
+def spaces() -> None:
+    space = sb.Dict(
+        kernel=Kernel(name="kernel"),
+        width=sb.one_of([32, 64, 128], name="width"),
+        head=sb.Dict(units=sb.ValueReference("width")),  # always the chosen width
+    )
+    program = sb.random_sample(space, seed=1)
+    dna = sb.encode(space, program)
+    print("sampled:", sb.format(program, compact=True), "| its DNA:", dna)
+    print("DNA by name:", dna["width"], "| literal:", dna.to_numbers(flatten=False))
+    study = sb.tune(lambda p: -abs(p.kernel[0] - 3) + p.width / 128, space,
+                    sb.algorithms.RegularizedEvolution(population_size=6, tournament_size=3,
+                                                       seed=0), num_trials=20)
+    print("evolution over the custom decision, best:", study.best_trial.params)
+
+    # PyGlove's define-by-run: collect the markers once, then apply any DNA.
+    def model():
+        act = sb.one_of(["relu", lambda: f"leaky({sb.float_range(0.0, 0.3, name='slope')})"],
+                        name="act")
+        return act, sb.one_of([1, 2, 4], name="layers")
+
+    context = sb.DynamicEvaluationContext()
+    with context.collect():
+        model()
+    print("collected:", list(context.hyper_dict), "| applied:",
+          [_applied(context, model, dna) for dna in (sb.DNA([0, 2]), sb.DNA([(1, 0.2), 0]))])
+
+
+def _applied(context, fn, dna):
+    with context.apply(dna):
+        return fn()
+
+
 if __name__ == "__main__":
     main()
+    spaces()
