@@ -11,7 +11,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_FLAGS) --upgrade pip
 	$(VENV)/bin/pip install $(PIP_FLAGS) "$(TORCH_SPEC)"
-	$(VENV)/bin/pip install $(PIP_FLAGS) -e ".[dev,torch,ray,plot]"
+	$(VENV)/bin/pip install $(PIP_FLAGS) -e ".[dev,torch,ray,plot,pandas]"
 	touch $@
 
 ## The main job: a real search (TPE + ASHA over a PyTorch MLP on the digits dataset), stored

@@ -20,6 +20,7 @@ from symbo.backends import (  # noqa: E402
     Trial,
     TrialPruned,
     compare,
+    create_study,
     load_study,
     sample,
     tune,
@@ -32,6 +33,5 @@ from symbo.dsl import __all__ as _dsl_all
 __version__ = "0.1.0"
 __all__ = list(_core_all) + list(_dsl_all) + [
     "algorithms", "Comparison", "Feedback", "StorageError", "Study", "StudyMismatchError", "Trial",
-    "TrialPruned", "compare",
-    "load_study", "sample", "tune", "__version__",
+    "TrialPruned", "compare", "create_study", "load_study", "sample", "tune", "__version__",
 ]

@@ -339,7 +339,7 @@ def test_demo_as_a_process_with_workers(work: Path) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, "-m", "symbo", "demo", "--trials", "4", "--epochs", "2",
                            "--workers", "2", "--no-plot"], capture_output=True, text=True,
-                          env=env, timeout=120)
+                          env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "4 trials" in done.stdout and "symbo show symbo-demo.db" in done.stdout
     assert len(sb.load_study("sqlite:///symbo-demo.db", "digits-mlp").trials) == 4

@@ -6,7 +6,7 @@ markers searched by an outer loop.
 """
 
 from symbo.algorithms.auto import Auto
-from symbo.algorithms.base import Algorithm, AlgorithmError
+from symbo.algorithms.base import Algorithm, AlgorithmError, PastTrial
 from symbo.algorithms.early_stopping import ASHA, EarlyStoppingPolicy, MedianStopping
 from symbo.algorithms.evolution import HillClimb, RegularizedEvolution
 from symbo.algorithms.gp import GaussianProcessBO
@@ -19,6 +19,6 @@ from symbo.algorithms.tpe import TPE
 __all__ = [
     "ASHA", "Algorithm", "AlgorithmError", "Auto", "Crossover", "EarlyStoppingPolicy", "GaussianProcessBO",
     "Grid",
-    "HillClimb", "MCTS", "MedianStopping", "Mutator", "Random", "RegularizedEvolution",
+    "HillClimb", "MCTS", "MedianStopping", "Mutator", "PastTrial", "Random", "RegularizedEvolution",
     "TPE", "Uniform", "UniformCrossover",
 ]

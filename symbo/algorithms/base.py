@@ -6,6 +6,10 @@ new trial and ``feedback(dna, reward)`` when a trial completes (``on_failure`` w
 Rewards are always "higher is better": the loop negates objectives that are minimized. With
 several objectives the reward is a tuple.
 
+Resuming a study, the loop calls ``setup(spec)``, then ``restore(trials)`` with the study's
+stored trials (the one record of the search), then ``load_state(state)`` with the little the
+trials cannot give back (the random generator, fitted settings) when it has it.
+
 A custom algorithm in a few lines:
 
 >>> import symbo as sb
@@ -24,7 +28,10 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from typing import Any, ClassVar
+
+import attrs
 
 from symbo.core import Object, SymbolicValueError
 from symbo.dsl import DNA, DNASpec
@@ -36,19 +43,35 @@ class AlgorithmError(SymbolicValueError):
     """An algorithm cannot handle a space (said at setup) or was used out of order."""
 
 
+@attrs.frozen
+class PastTrial:
+    """A stored trial as :meth:`Algorithm.restore` is told of it: its DNA, its status
+    (``"completed"``, ``"stopped"``, ``"failed"``, ``"running"`` or ``"pending"``), its reward
+    as the algorithm sees rewards (higher is better; None when it has none to count) and, for a
+    failed one, the error."""
+
+    dna: DNA
+    status: str
+    reward: Reward | None = None
+    error: str | None = None
+
+
 class Algorithm(Object):
     """Base of search algorithms. Subclasses implement ``propose`` (and usually ``feedback``).
 
     Override ``_setup(spec)`` to check the spec and build per-search state; keep state in
-    attributes starting with ``_`` (they are not fields). ``state``/``load_state`` save and
-    restore that state as JSON-compatible data for resuming a study; the default replays the
-    recorded history (``history``) through ``feedback``, which suits algorithms whose state is
-    a function of the history and their random generator.
+    attributes starting with ``_`` (they are not fields). A resumed search rebuilds that state
+    from the study's trials through :meth:`restore` (by default: as if each stored trial had
+    been proposed, then answered); :attr:`state`/:meth:`load_state` carry only what trials
+    cannot give back, as small JSON-compatible data (by default the random generator ``_rng``).
     """
 
     supports_multi_objective: ClassVar[bool] = False
     needs_finite_space: ClassVar[bool] = False
     supports_custom_decisions: ClassVar[bool] = False  # sb.CustomHyper decisions (strings)
+    #: whether ``propose`` makes DNA that fits the spec by construction (the loop then skips
+    #: checking it); leave False in your own algorithms unless you are sure
+    proposes_valid_dna: ClassVar[bool] = False
 
     # ---- lifecycle --------------------------------------------------------------------------
     def setup(self, spec: DNASpec, *, num_objectives: int = 1) -> None:
@@ -112,24 +135,59 @@ class Algorithm(Object):
     def num_proposed(self) -> int:
         return self._num_proposed
 
+    # ---- resuming ----------------------------------------------------------------------------
+    def restore(self, trials: Sequence[PastTrial]) -> None:
+        """Tells the algorithm of trials it did not propose: when a study resumes, all its
+        stored trials, in number order (right after ``setup``); later, trials enqueued by the
+        user, as they start.
+
+        The default replays them as they happened: each trial is first marked as proposed
+        (:meth:`_restore_proposed`), then a rewarded one goes to :meth:`feedback` and a failed
+        one to :meth:`on_failure`; running and pending ones stay outstanding (their results
+        come later, through ``feedback``). Override it where a shortcut exists.
+
+        >>> import symbo as sb
+        >>> from symbo.algorithms.base import PastTrial
+        >>> spec = sb.dna_spec(sb.Dict(x=sb.int_range(0, 9)))
+        >>> algo = sb.algorithms.Random(seed=0)
+        >>> algo.setup(spec)
+        >>> algo.restore([PastTrial(sb.DNA.from_numbers(spec, [3]), "completed", 1.0),
+        ...               PastTrial(sb.DNA.from_numbers(spec, [5]), "failed", error="boom")])
+        >>> algo.history, algo.num_proposed
+        ([(DNA([3]), 1.0)], 2)
+        """
+        for t in trials:
+            self._restore_proposed(t.dna)
+            self._num_proposed += 1
+            if t.reward is not None and t.status in ("completed", "stopped"):
+                self.feedback(t.dna, t.reward)
+            elif t.status not in ("running", "pending"):
+                self.on_failure(t.dna, t.error or t.status)
+
+    def _restore_proposed(self, dna: DNA) -> None:
+        """Hook for :meth:`restore`: ``dna`` was proposed (before a restart, or by another
+        process); count it as outstanding, as ``propose`` would have. Default: nothing."""
+
+    def reseed(self, salt: str) -> None:
+        """Starts the random generator afresh from the seed and ``salt`` (a resumed search
+        whose saved state is stale uses the number of stored trials, so that it neither
+        starts the seed's stream over nor repeats it). Nothing without a seed or ``_rng``."""
+        seed = getattr(self, "seed", None)
+        if seed is not None and isinstance(getattr(self, "_rng", None), random.Random):
+            self._rng = random.Random(f"{seed}/{salt}")
+
     # ---- state -------------------------------------------------------------------------------
     @property
     def state(self) -> dict[str, Any]:
-        """JSON-compatible state: the history (as numbers) and the random generator."""
+        """What the stored trials cannot give back, as small JSON-compatible data: the random
+        generator (subclasses add fitted settings)."""
         rng = getattr(self, "_rng", None)
-        return {
-            "history": [[dna.to_numbers(), _reward_json(r)] for dna, r in self._history],
-            "num_proposed": self._num_proposed,
-            "rng": _rng_state(rng) if rng is not None else None,
-        }
+        return {"rng": _rng_state(rng) if isinstance(rng, random.Random) else None}
 
     def load_state(self, state: dict[str, Any]) -> None:
-        """Restores a state from :attr:`state` (after ``setup`` with the same spec)."""
-        self._history = []
-        for numbers, reward in state.get("history", []):
-            self.feedback(DNA.from_numbers(self.spec, numbers), _reward_from_json(reward))
-        self._num_proposed = int(state.get("num_proposed", len(self._history)))
-        if state.get("rng") is not None and getattr(self, "_rng", None) is not None:
+        """Restores :attr:`state` (after ``setup`` and ``restore``); keys it does not know
+        (a state written by an older version) are ignored."""
+        if state.get("rng") is not None and isinstance(getattr(self, "_rng", None), random.Random):
             self._rng.setstate(_rng_from_json(state["rng"]))
 
     def _count(self, dna: DNA) -> DNA:
@@ -149,14 +207,6 @@ def _rng_state(rng: random.Random) -> list:
 
 def _rng_from_json(state: list) -> tuple:
     return (state[0], tuple(state[1]), state[2])
-
-
-def _reward_json(reward: Reward) -> Any:
-    return list(reward) if isinstance(reward, tuple) else reward
-
-
-def _reward_from_json(reward: Any) -> Reward:
-    return tuple(reward) if isinstance(reward, list) else float(reward)
 
 
 def scalar(reward: Reward) -> float:

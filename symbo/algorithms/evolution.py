@@ -24,7 +24,7 @@ from __future__ import annotations
 import random
 from collections import Counter, deque
 from collections.abc import Callable, Hashable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from symbo.algorithms.base import (
     Algorithm,
@@ -44,12 +44,15 @@ _ENUMERATE_LIMIT = 10_000
 
 
 class _Deduplicating(Algorithm, register=False):
-    """Shared by the algorithms here: pending proposals, de-duplication and their state.
+    """Shared by the algorithms here: pending proposals and de-duplication (restored from the
+    stored trials when a study resumes).
 
     Subclasses declare the fields ``dedup``, ``max_dedup_tries`` and ``seed``, implement
     ``_candidate()`` (one proposal before de-duplication) and ``_reset()`` (their own state),
     and call ``super().feedback``.
     """
+
+    proposes_valid_dna = True
 
     dna_key: ClassVar[Callable[[DNA], Hashable] | None] = None
     supports_custom_decisions = True
@@ -154,27 +157,12 @@ class _Deduplicating(Algorithm, register=False):
             del self._pending[dna]
         return True
 
-    # ---- state -----------------------------------------------------------------------------
-    @property
-    def state(self) -> dict[str, Any]:
-        """The base state plus the pending and failed proposals (to restore de-duplication)."""
-        out = super().state
-        out["pending"] = [d.to_numbers() for d in self._pending.elements()]
-        out["failed"] = [d.to_numbers() for d in self._failed]
-        return out
-
-    def load_state(self, state: dict[str, Any]) -> None:
-        self._clear()
-        super().load_state(state)
-        for numbers in state.get("failed", []):
-            dna = DNA.from_numbers(self.spec, numbers)
-            self._failed.append(dna)
-            self._mark_seen(dna)
-        for numbers in state.get("pending", []):
-            dna = DNA.from_numbers(self.spec, numbers)
-            self._pending[dna] += 1
-            self._num_pending += 1
-            self._mark_seen(dna)
+    # ---- resuming --------------------------------------------------------------------------
+    def _restore_proposed(self, dna: DNA) -> None:
+        """A stored trial's DNA: pending until its result comes, and seen (de-duplication)."""
+        self._pending[dna] += 1
+        self._num_pending += 1
+        self._mark_seen(dna)
 
 
 def _positive(v: int) -> bool:

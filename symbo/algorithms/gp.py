@@ -396,6 +396,8 @@ class GaussianProcessBO(Algorithm, type_name="symbo.algorithms.GaussianProcessBO
     True
     """
 
+    proposes_valid_dna = True
+
     num_startup: int = 10
     num_candidates: int = 2000
     xi: float = 0.0
@@ -464,25 +466,26 @@ class GaussianProcessBO(Algorithm, type_name="symbo.algorithms.GaussianProcessBO
         self._pending.pop(key, None)
         self._seen.add(key)
 
+    def _restore_proposed(self, dna: DNA) -> None:
+        """A stored trial's DNA: pending (kriging believer) until its result comes, and seen."""
+        key = _key(dna)
+        self._seen.add(key)
+        self._pending[key] = self._layout.encode(dna)
+
     @property
     def state(self) -> dict[str, Any]:
-        """The base state plus pending proposals and the fitted hyperparameters."""
+        """The base state plus the fitted kernel hyperparameters (what the trials cannot give
+        back without refitting)."""
         state = super().state
-        state["pending"] = [list(key) for key in self._pending]
         state["theta"] = None if self._theta is None else self._theta.tolist()
         state["fitted_at"] = self._fitted_at
         return state
 
     def load_state(self, state: dict[str, Any]) -> None:
-        self._reset()
         super().load_state(state)
-        for numbers in state.get("pending", []):
-            dna = DNA.from_numbers(self.spec, numbers)
-            self._seen.add(_key(dna))
-            self._pending[_key(dna)] = self._layout.encode(dna)
         if state.get("theta") is not None:
             self._theta = np.asarray(state["theta"], dtype=float)
-        self._fitted_at = int(state.get("fitted_at", 0))
+        self._fitted_at = int(state.get("fitted_at", self._fitted_at))
 
     # ---- internals ------------------------------------------------------------------------------
     def _random_unseen(self) -> DNA:

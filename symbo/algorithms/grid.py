@@ -9,8 +9,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
-from typing import Any
 
 from symbo.algorithms.base import Algorithm, AlgorithmError
 from symbo.dsl import DNA, DNASpec
@@ -25,6 +25,8 @@ class Grid(Algorithm, type_name="symbo.algorithms.Grid"):
     evenly spaced values (in log space for log scales). Proposing past the last point raises
     ``StopIteration``-like ``AlgorithmError`` unless ``cycle=True``.
     """
+
+    proposes_valid_dna = True
 
     grid_size: int | None = None
     cycle: bool = False
@@ -42,7 +44,7 @@ class Grid(Algorithm, type_name="symbo.algorithms.Grid"):
         self._grid_spec = _discretize(spec, self.grid_size) if self.grid_size else spec
         self._points: Iterator[DNA] = iterate_dna(self._grid_spec)
         self._exhausted = False
-        self._skip: set[tuple] = set()
+        self._skip: Counter[DNA] = Counter()  # stored points (a resumed study): not again
 
     @property
     def size(self) -> int:
@@ -53,14 +55,6 @@ class Grid(Algorithm, type_name="symbo.algorithms.Grid"):
     def exhausted(self) -> bool:
         return self._exhausted
 
-    def load_state(self, state: dict[str, Any]) -> None:
-        """Restores the history; the points it holds (completed, failed or still running)
-        are not proposed again (a resumed study, or a space that grew)."""
-        super().load_state(state)
-        done = [h[0] for h in state.get("history", [])]
-        done += list(state.get("failed", [])) + list(state.get("pending", []))
-        self._skip = {tuple(numbers) for numbers in done}
-
     def propose(self) -> DNA:
         while True:
             try:
@@ -70,15 +64,19 @@ class Grid(Algorithm, type_name="symbo.algorithms.Grid"):
                     self._exhausted = True
                     raise AlgorithmError(f"Grid: all {self.size} points have been proposed") from None
                 self._points = iterate_dna(self._grid_spec)
-                self._skip = set()
                 grid_dna = next(self._points)
             if self.grid_size:
-                dna = _undiscretize(self.spec.space, grid_dna, self.grid_size)
-            else:
-                dna = grid_dna
-            dna = DNA(None, dna.children, self.spec)
-            if not self._skip or tuple(dna.to_numbers()) not in self._skip:
-                return self._count(dna)
+                grid_dna = _undiscretize(self.spec.space, grid_dna, self.grid_size)
+            dna = DNA(None, grid_dna.children, self.spec)
+            if self._skip[dna] > 0:  # run already (a resumed study): each skipped once
+                self._skip[dna] -= 1
+                continue
+            return self._count(dna)
+
+    def _restore_proposed(self, dna: DNA) -> None:
+        """A stored trial's point: the grid goes on past it, whatever became of it (a point
+        that failed fails again)."""
+        self._skip[DNA(dna.value, dna.children)] += 1
 
 
 def _values(d: FloatDecision | IntDecision, n: int) -> list[float | int]:

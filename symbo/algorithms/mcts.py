@@ -112,6 +112,8 @@ class MCTS(Algorithm, type_name="symbo.algorithms.MCTS"):
     {0: 2, 1: 6}
     """
 
+    proposes_valid_dna = True
+
     exploration: float = 1.0
     num_bins: int = 8
     widening: float | None = None
@@ -302,6 +304,15 @@ class MCTS(Algorithm, type_name="symbo.algorithms.MCTS"):
                     del parent.children[key]
                     break
 
+    def _restore_proposed(self, dna: DNA) -> None:
+        """A stored trial's DNA, as its proposal would have left the tree: its path (existing
+        nodes, plus the one node its proposal expanded) pending until its result comes. A
+        study's trials replayed in order rebuild the tree the search had."""
+        path = self._path_of(dna)
+        for node in path:
+            node.p += 1
+        self._pending.setdefault(dna, []).append(path)
+
     def _take_pending(self, dna: DNA) -> list[_Node] | None:
         paths = self._pending.get(dna)
         if not paths:
@@ -395,58 +406,6 @@ class MCTS(Algorithm, type_name="symbo.algorithms.MCTS"):
             count += 1
             stack.extend(node.children.values())
         return count
-
-    # ---- state -------------------------------------------------------------------------------
-    @property
-    def state(self) -> dict[str, Any]:
-        """History, random generator, the tree (preorder ``[parent, key, n, w, p]`` rows) and
-        the outstanding proposals with their paths."""
-        out = super().state
-        rows: list[list[Any]] = [[-1, None, self._root.n, self._root.w, self._root.p]]
-        index = {id(self._root): 0}
-        stack = [(self._root, 0)]
-        while stack:
-            node, i = stack.pop()
-            for key, child in node.children.items():
-                index[id(child)] = len(rows)
-                rows.append([i, key, child.n, child.w, child.p])
-            stack.extend((child, index[id(child)]) for child in reversed(node.children.values()))
-        out["tree"] = rows
-        out["pending"] = [[dna.to_numbers(), [index[id(n)] for n in path]]
-                          for dna, paths in self._pending.items() for path in paths]
-        return out
-
-    def load_state(self, state: dict[str, Any]) -> None:
-        """Restores :attr:`state`; a state with only a history (e.g. from another algorithm)
-        is replayed through :meth:`feedback`."""
-        self._reset()
-        if "tree" not in state:
-            super().load_state(state)
-            return
-        nodes: list[_Node] = []
-        for parent, key, n, w, p in state["tree"]:
-            node = _Node(int(n), float(w), int(p))
-            if parent >= 0:
-                nodes[parent].children[key] = node
-            nodes.append(node)
-        self._root = nodes[0] if nodes else _Node()
-        for numbers, indices in state.get("pending", []):
-            dna = DNA.from_numbers(self.spec, numbers)
-            self._pending.setdefault(dna, []).append([nodes[i] for i in indices])
-        self._history = []
-        for numbers, reward in state.get("history", []):
-            dna = DNA.from_numbers(self.spec, numbers)
-            r = tuple(reward) if isinstance(reward, list) else float(reward)
-            self._history.append((dna, r))
-            if self._rank:
-                insort(self._sorted, scalar(r))
-            else:
-                self._lo = min(self._lo, scalar(r))
-                self._hi = max(self._hi, scalar(r))
-        self._num_proposed = int(state.get("num_proposed", len(self._history)))
-        if state.get("rng") is not None:
-            rng = state["rng"]
-            self._rng.setstate((rng[0], tuple(rng[1]), rng[2]))
 
 
 # ---- ranges ------------------------------------------------------------------------------------

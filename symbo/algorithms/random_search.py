@@ -17,6 +17,8 @@ from symbo.dsl.materialize import random_dna
 class Random(Algorithm, type_name="symbo.algorithms.Random"):
     """Uniform random search. ``seed`` makes the sequence of proposals reproducible."""
 
+    proposes_valid_dna = True
+
     seed: int | None = None
     supports_multi_objective = True
     supports_custom_decisions = True

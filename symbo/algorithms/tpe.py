@@ -198,6 +198,8 @@ class TPE(Algorithm, type_name="symbo.algorithms.TPE"):
     True
     """
 
+    proposes_valid_dna = True
+
     num_startup: int = 10
     num_candidates: int = 24
     gamma: float = 0.1
@@ -280,18 +282,9 @@ class TPE(Algorithm, type_name="symbo.algorithms.TPE"):
     def on_failure(self, dna: DNA, error: str) -> None:
         self._drop_pending(dna)
 
-    @property
-    def state(self) -> dict[str, Any]:
-        """The base state plus the proposals still waiting for feedback."""
-        state = super().state
-        state["pending"] = [dna.to_numbers() for dna, _ in self._pending]
-        return state
-
-    def load_state(self, state: dict[str, Any]) -> None:
-        self._reset()
-        super().load_state(state)
-        for numbers in state.get("pending", []):
-            dna = DNA.from_numbers(self.spec, numbers)
+    def _restore_proposed(self, dna: DNA) -> None:
+        """A stored trial's DNA: a pending proposal (constant liar) until its result comes."""
+        if self.constant_liar:
             self._pending.append((dna, self._rows_of(dna)))
 
     def observations(self, key: str) -> np.ndarray:

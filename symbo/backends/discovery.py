@@ -182,7 +182,7 @@ class DefineByRunRun(Run):
 
     def __init__(self, study: Study, algorithm: Algorithm, num_trials: int | None,
                  early_stopping: Any = None, dead_trials: str = "retry",
-                 heartbeat_timeout: float = 60.0) -> None:
+                 heartbeat_timeout: float = 60.0, *, limit: int | None = None) -> None:
         space = study.space
         if not isinstance(space, TracedSpace):
             raise SymbolicValueError(f"a define-by-run study needs a traced space, got "
@@ -200,7 +200,7 @@ class DefineByRunRun(Run):
             self._count(trial)
         self._regrow(tell=False)
         super().__init__(study, algorithm, num_trials, early_stopping, dead_trials,
-                         heartbeat_timeout)
+                         heartbeat_timeout, limit=limit)
         self._spec_of_algorithm = study.spec
 
     # ---- hooks of Run --------------------------------------------------------------------------
@@ -238,11 +238,10 @@ class DefineByRunRun(Run):
 
     def save_state(self) -> None:
         # the history of a growing space is read back from the trials (their params), never
-        # from numbers of an older spec; only the budget is saved
+        # from numbers of an older spec: no state is saved (the budget is the study's)
         self._saved_at = time.monotonic()
         self.study.storage.save_algorithm_state(
-            self.study.info.id, {"state": None, "num_trials": self.num_trials,
-                                 "worker": self.worker})
+            self.study.info.id, {"state": None, "worker": self.worker})
 
     @property
     def space(self) -> TracedSpace:
@@ -373,17 +372,10 @@ class DefineByRunRun(Run):
         rng = getattr(algorithm, "_rng", None)
         state = _rng_state(rng) if isinstance(rng, random.Random) else None
         algorithm.setup(spec, num_objectives=len(self.study.objectives))
-        trials = [t for t in self.study._trials.values()]
-        finished = [t for t in trials if t.is_finished and t.id in self.told]
-        rewarded = [t for t in finished if self._rewarded(t)]
-        algorithm.load_state({
-            "history": [[t.dna.to_numbers(), _reward_json(self.study.signed(t.reward))]
-                        for t in rewarded],
-            "num_proposed": algorithm.num_proposed if algorithm.is_setup else len(trials),
-            "failed": [t.dna.to_numbers() for t in finished if not self._rewarded(t)],
-            "pending": [t.dna.to_numbers() for t in trials if t.id in self.mine],
-            "rng": state,
-        })
+        trials = sorted(self.study._trials.values(), key=lambda t: t.id)
+        algorithm.restore([self._past(t) for t in trials
+                           if (t.is_finished and t.id in self.told) or t.id in self.mine])
+        algorithm.load_state({"rng": state})
         logger.debug("the space grew to %d decisions; %s set up again", len(spec),
                      type(algorithm).__name__)
 

@@ -23,7 +23,6 @@ This module knows the study only through its methods (it does not import
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,10 +30,11 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from symbo.algorithms.base import Algorithm, AlgorithmError, _rng_state
+from symbo.algorithms.base import Algorithm, AlgorithmError, PastTrial
 from symbo.backends.executors import Executor, Task, executor_for, format_error
 from symbo.backends.rewards import check_reward
-from symbo.backends.storage import worker_alive, worker_id
+from symbo.backends.storage import StorageError, worker_alive, worker_id
+from symbo.backends.storage.base import check_step
 from symbo.core import SymbolicValueError
 from symbo.dsl import DNA, materialize
 
@@ -99,15 +99,20 @@ class Feedback:
     def report(self, step: int, value: float) -> None:
         """Records an intermediate value (e.g. validation accuracy after ``step`` epochs)."""
         self._check_open()
+        try:
+            step = check_step(step)
+        except StorageError as e:
+            raise SymbolicValueError(f"trial {self.trial.id}: {e}") from None
         reward, error = check_reward(value, 1)
         if error is not None:
-            raise SymbolicValueError(f"trial {self.trial.id}: report at step {step}: {error}")
+            raise SymbolicValueError(f"trial {self.trial.id}: report at step {step}: "
+                                     f"{error.replace('the objective returned', 'the value is')}")
         if self.trial.reports and step <= self.trial.reports[-1][0]:
             raise SymbolicValueError(
                 f"trial {self.trial.id}: report steps must increase "
                 f"(got {step} after {self.trial.reports[-1][0]})"
             )
-        self.study.report(self.trial, int(step), reward)  # type: ignore[arg-type]
+        self.study.report(self.trial, step, reward, holder=self._run.worker)  # type: ignore[arg-type]
 
     def should_stop(self) -> bool:
         """Whether the early-stopping policy says to stop this trial now."""
@@ -144,20 +149,24 @@ class Run:
     """One process's part of a search: its algorithm, policy and trials, over a study.
 
     ``num_trials`` is the study's budget (None: until the algorithm or the space is
-    exhausted); ``dead_trials`` says what happens to trials left running by a dead worker:
-    run them again (``"retry"``) or record them as failed (``"fail"``).
+    exhausted); ``limit`` is how many trials this run starts at most (Optuna's ``n_trials``;
+    None: no limit). ``dead_trials`` says what happens to trials left running by a dead
+    worker: run them again (``"retry"``) or record them as failed (``"fail"``).
     """
 
     def __init__(self, study: Study, algorithm: Algorithm, num_trials: int | None,
                  early_stopping: Any = None, dead_trials: str = "retry",
-                 heartbeat_timeout: float = 60.0) -> None:
+                 heartbeat_timeout: float = 60.0, *, limit: int | None = None) -> None:
         if dead_trials not in ("retry", "fail"):
             raise SymbolicValueError(f"dead_trials must be 'retry' or 'fail', got {dead_trials!r}")
         if not isinstance(algorithm, Algorithm):
             raise SymbolicValueError(
                 f"the search needs an sb.algorithms.Algorithm, got {type(algorithm).__name__}")
-        if num_trials is not None and num_trials < 0:
-            raise SymbolicValueError(f"num_trials must be >= 0, got {num_trials}")
+        for name, value in (("num_trials", num_trials), ("limit", limit)):
+            if value is not None and value < 0:
+                raise SymbolicValueError(f"{name} must be >= 0, got {value}")
+        self.limit = limit
+        self.started = 0  # trials this run started
         self.study = study
         self.algorithm = algorithm
         self.num_trials = num_trials
@@ -171,9 +180,15 @@ class Run:
         algorithm.setup(spec, num_objectives=len(study.objectives))
         if early_stopping is not None:
             early_stopping.setup(study.objectives[0])
-        self.retry: list[Trial] = []
+        self.retry: list[Trial] = []   # trials of dead workers, to run again
+        self.queued: list[Trial] = []  # enqueued trials (pending), to run before new ones
+        self.restored: set[int] = set()  # trials the algorithm was told of as proposed
         self._restore(dead_trials, heartbeat_timeout)
-        self.save_state()  # records num_trials at once, so a study killed early resumes to it
+        budget = num_trials
+        if limit is not None:  # Optuna's way: this many more (enqueued ones among them)
+            budget = sum(t.status != "pending" for t in study.trials) + limit
+        if budget is not None and study.num_trials != budget:  # the budget is in the record
+            study.set_budget(budget)
         self._stop_heartbeat = threading.Event()
         self._heartbeat: threading.Thread | None = None
         if study.storage.shared:
@@ -183,56 +198,80 @@ class Run:
 
     # ---- restoring a study ---------------------------------------------------------------
     def _restore(self, dead_trials: str, heartbeat_timeout: float) -> None:
+        """Tells the algorithm the stored trials (the one record of the search), then gives
+        it back what they cannot: its saved state, when that state is of this record."""
         study = self.study
+        study.skip_unreadable = True  # a trial that cannot be read is reported and left out
         trials = study.trials
-        if not trials:
-            return
-        for trial in study.dead_trials(heartbeat_timeout):
+        for trial in study.dead_trials(heartbeat_timeout) if trials else []:
             if dead_trials == "retry":
-                self.retry.append(trial)
+                self.retry.append(trial)  # claimed (compare-and-set) when its turn comes
                 logger.info("trial %d of a dead worker will run again", trial.id)
-            else:
-                study.finish(trial, "failed", None, "its worker died (dead_trials='fail')")
+            elif study.finish(trial, "failed", None, "its worker died (dead_trials='fail')",
+                              holder=trial.worker):
+                logger.info("trial %d of a dead worker is recorded as failed", trial.id)
         trials = study.trials
-        finished = [t for t in trials if t.is_finished]
-        rewarded = [t for t in finished if self._rewarded(t)]
-        saved = study.storage.load_algorithm_state(study.info.id)
+        self.algorithm.restore([self._past(t) for t in trials])
+        self.restored.update(t.id for t in trials)
+        self.told.update(t.id for t in trials if t.is_finished)
+        self.queued.extend(t for t in trials if t.status == "pending")
+        self._load_state(len(trials) + len(study.unreadable))
+
+    def _past(self, trial: Trial) -> PastTrial:
+        reward = self.study.signed(trial.reward) if self._rewarded(trial) else None  # type: ignore[arg-type]
+        return PastTrial(trial.dna, trial.status, reward, trial.error)
+
+    def _load_state(self, count: int) -> None:
+        try:
+            saved = self.study.storage.load_algorithm_state(self.study.info.id)
+        except StorageError as e:  # only what trials cannot give back is lost: reseeded
+            logger.warning("%s; the algorithm goes on from the trials alone", e)
+            saved = None
         state = saved.get("state") if isinstance(saved, dict) else None
         writer = saved.get("worker") if isinstance(saved, dict) else None
-        if writer not in (None, self.worker) and worker_alive(writer) is not False:
-            state = None  # the state of a process still searching: not ours to copy (its rng)
-        if isinstance(state, dict) and len(state.get("history", ())) == len(rewarded):
+        usable = (isinstance(state, dict) and saved.get("trials") == count
+                  and saved.get("algorithm") == type(self.algorithm).__name__
+                  and (writer == self.worker or worker_alive(writer) is False))
+        if usable:
             try:
-                self.algorithm.load_state(state)
-            except Exception:  # a state of another algorithm version: replay instead
-                state = None
-        else:
-            state = None
-        if state is None:
-            # replay the record: failed and running DNA are not proposed again, and a seeded
-            # random generator goes on from the seed and the record's size (not from the start,
-            # which would propose the trials before the crash again)
-            seed = getattr(self.algorithm, "seed", None)
-            self.algorithm.load_state({
-                "history": [[t.dna.to_numbers(), _json_reward(study.signed(t.reward))]
-                            for t in rewarded],
-                "num_proposed": len(trials),
-                "failed": [t.dna.to_numbers() for t in finished if not self._rewarded(t)],
-                "pending": [t.dna.to_numbers() for t in trials if t.status == "running"],
-                "rng": None if seed is None else _rng_state(random.Random(f"{seed}/{len(trials)}")),
-            })
-        self.told.update(t.id for t in finished)
+                self.algorithm.load_state(state)  # type: ignore[arg-type]
+                return
+            except Exception as e:  # a state of another version of the algorithm
+                logger.info("the saved algorithm state is not used (%s)", e)
+        if count:
+            # a stale state (saved before the last trials), another live process's, or none:
+            # a fresh random stream (starting the seed's over would repeat those trials)
+            self.algorithm.reseed(str(count))
 
     # ---- the loop's steps ----------------------------------------------------------------
     def next_trial(self) -> Trial | None:
-        """Records the next trial (its program materialized); None when the search is over."""
+        """Records the next trial (its program materialized); None when the search is over.
+
+        Trials of dead workers run again first, then enqueued ones (each claimed by
+        compare-and-set, so that of several processes exactly one runs it), then new ones
+        the algorithm proposes, up to the budget."""
         self.sync()
-        if self.retry:
-            trial = self.retry.pop(0)
-            self.study.restart(trial, self.worker)
+        if self.limit is not None and self.started >= self.limit:
+            return None
+        trial = self._claim_next() or self._new_trial()
+        if trial is not None:
+            self.started += 1
             self.mine.add(trial.id)  # ours now: the heartbeat keeps it alive
+        return trial
+
+    def _claim_next(self) -> Trial | None:
+        while self.retry or self.queued:
+            trial = (self.retry or self.queued).pop(0)
+            if not self.study.claim(trial, self.worker):
+                continue  # another process claimed it first
+            if trial.id not in self.restored:  # enqueued since: the algorithm hears of it now
+                self.restored.add(trial.id)
+                self.algorithm.restore([PastTrial(trial.dna, "running")])
             trial.program = self.make_program(trial.dna, check=True)
             return trial
+        return None
+
+    def _new_trial(self) -> Trial | None:
         storage, study_id = self.study.storage, self.study.info.id
         if self.num_trials is not None and storage.count_trials(study_id) >= self.num_trials:
             return None
@@ -244,14 +283,11 @@ class Run:
                 return None
             raise
         # symbo's own algorithms make valid DNA by construction; others' DNA is checked
-        trusted = type(self.algorithm).__module__.startswith("symbo.algorithms.")
-        program = self.make_program(dna, check=not trusted)
+        program = self.make_program(dna, check=not _trusted(self.algorithm))
         trial = self.study.new_trial(dna, program, self.worker, self.num_trials,
                                      params=self.initial_params(dna))
         if trial is None:  # other workers used up the budget meanwhile
             self.algorithm.on_failure(dna, "not run: the study reached its number of trials")
-            return None
-        self.mine.add(trial.id)
         return trial
 
     def make_program(self, dna: DNA, check: bool) -> Any:
@@ -275,8 +311,12 @@ class Run:
         return None if trial is None else Feedback(self, trial)
 
     def sync(self) -> None:
-        """Tells the algorithm about trials other workers finished since the last sync."""
+        """Tells the algorithm about trials other workers finished since the last sync, and
+        queues trials enqueued since."""
         for trial in self.study.refresh():
+            if trial.status == "pending" and trial.id not in self.mine \
+                    and all(q.id != trial.id for q in self.queued):
+                self.queued.append(trial)
             if trial.id in self.told or trial.id in self.mine or not trial.is_finished:
                 continue
             self.told.add(trial.id)
@@ -295,26 +335,29 @@ class Run:
             self.algorithm.on_failure(trial.dna, trial.error or trial.status)
 
     def complete(self, trial: Trial, value: Any) -> None:
-        self.study.finish(trial, "completed", value)
-        self._told(trial)
+        self._finish(trial, "completed", value, None)
 
     def stop(self, trial: Trial) -> None:
         last = trial.last_report
-        self.study.finish(trial, "stopped", last[1] if last else None, None)
-        self._told(trial)
+        self._finish(trial, "stopped", last[1] if last else None, None)
 
     def fail(self, trial: Trial, error: str) -> None:
-        self.study.finish(trial, "failed", None, error)
-        last = error.strip().splitlines()[-1] if error.strip() else error
-        logger.warning("trial %d failed: %s", trial.id, last)
-        self._told(trial)
+        if self._finish(trial, "failed", None, error):
+            last = error.strip().splitlines()[-1] if error.strip() else error
+            logger.warning("trial %d failed: %s", trial.id, last)
 
-    def _told(self, trial: Trial) -> None:
+    def _finish(self, trial: Trial, status: str, reward: Any, error: str | None) -> bool:
         self.mine.discard(trial.id)
+        if not self.study.finish(trial, status, reward, error, holder=self.worker):
+            # another process took the trial over (its worker seemed dead): its result counts
+            logger.warning("trial %d was taken over by another process; this run's result is "
+                           "not recorded", trial.id)
+            return False
         self.told.add(trial.id)
         self._tell(trial)
         if time.monotonic() - self._saved_at > STATE_SAVE_INTERVAL:
             self.save_state()
+        return True
 
     def should_stop(self, trial: Trial) -> bool:
         if self.policy is None or not trial.reports:
@@ -322,15 +365,21 @@ class Run:
         return bool(self.policy.should_stop(trial, self.study.trials))
 
     def save_state(self) -> None:
+        """Saves what the trials cannot give back (the algorithm's small state), marked with
+        the number of trials it goes with: a resumed search uses it only for that record."""
         self._saved_at = time.monotonic()
         try:
             state = self.algorithm.state
-        except Exception as e:  # an algorithm whose state is not serializable: replay on resume
+        except Exception as e:  # an algorithm whose state is not serializable: reseeded
             logger.debug("algorithm state not saved: %s", e)
             state = None
-        self.study.storage.save_algorithm_state(
-            self.study.info.id, {"state": state, "num_trials": self.num_trials,
-                                 "worker": self.worker})
+        storage, study_id = self.study.storage, self.study.info.id
+        try:
+            storage.save_algorithm_state(study_id, {
+                "algorithm": type(self.algorithm).__name__, "state": state,
+                "trials": storage.count_trials(study_id), "worker": self.worker})
+        except StorageError as e:  # e.g. a state JSON cannot hold: the trials still count
+            logger.warning("the algorithm's state was not saved: %s", e)
 
     def close(self) -> None:
         self._stop_heartbeat.set()
@@ -345,8 +394,13 @@ class Run:
                 logger.debug("heartbeat failed: %s", e)
 
 
-def _json_reward(reward: Any) -> Any:
-    return list(reward) if isinstance(reward, tuple) else reward
+def _trusted(algorithm: Algorithm) -> bool:
+    """Whether the class that defines the algorithm's ``propose`` declares that it makes
+    valid DNA (a subclass overriding ``propose`` is checked again)."""
+    for cls in type(algorithm).__mro__:
+        if "propose" in cls.__dict__:
+            return bool(cls.__dict__.get("proposes_valid_dna", False))
+    return False
 
 
 # ---- driving a run ---------------------------------------------------------------------------
@@ -415,7 +469,8 @@ def run_trials(run: Run, executor: Executor, task: Task, *, time_budget: float |
 
 
 def run_search(study: Study, objective: Callable[..., Any], algorithm: Algorithm,
-               num_trials: int | None, *, workers: int = 1, backend: str | Executor = "local",
+               num_trials: int | None, *, limit: int | None = None, workers: int = 1,
+               backend: str | Executor = "local",
                early_stopping: Any = None, dead_trials: str = "retry",
                heartbeat_timeout: float = 60.0, timeout: float | None = None,
                time_budget: float | None = None,
@@ -427,9 +482,9 @@ def run_search(study: Study, objective: Callable[..., Any], algorithm: Algorithm
     executor = executor_for(backend, workers=workers, timeout=timeout)
     coordinator = coordinator_for(study)
     run = coordinator.run(study, algorithm, num_trials, early_stopping, dead_trials,
-                          heartbeat_timeout)
+                          heartbeat_timeout, limit=limit)
     task = coordinator.make_task(objective, study, tuple(catch))
-    bar = _progress(progress, study, num_trials)
+    bar = _progress(progress, study, study.num_trials if limit is not None else num_trials)
     try:
         run_trials(run, executor, task, time_budget=time_budget, bar=bar)
     finally:

@@ -1,18 +1,18 @@
 """Studies: the record of a search, kept in a storage, and the queries on it.
 
+The storage is the one record: a study's space, objectives, budget and trials are read from
+it (and nothing else), by this process or another one; a search resumes from it.
+
 >>> import symbo as sb
->>> study = sb.tune(lambda p: -(p.x - 3) ** 2, sb.Dict(x=sb.int_range(0, 6)),
+>>> study = sb.tune(lambda p: -(p.x - 3) ** 2, sb.Dict(x=sb.int_range(0, 6, name="x")),
 ...                 sb.algorithms.Grid(), num_trials=7)
->>> study.best_trial.program.x, study.best_trial.reward, len(study.trials)
-(3, 0.0, 7)
+>>> study.best_trial.program.x, study.best_value, study.best_params, len(study.trials)
+(3, 0.0, {'x': 3}, 7)
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import math
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -21,8 +21,9 @@ from typing import Any
 import attrs
 
 from symbo.algorithms.base import Algorithm, Reward, dominates
+from symbo.backends import export
 from symbo.backends.loop import run_search
-from symbo.backends.rewards import check_reward  # noqa: F401 - re-exported
+from symbo.backends.rewards import check_reward, reward_to_json  # noqa: F401 - re-exported
 from symbo.backends.space_record import (
     StudyMismatchError,
     check_same_space,
@@ -40,12 +41,13 @@ from symbo.backends.storage import (
     open_storage,
     worker_alive,
 )
-from symbo.backends.storage.base import FINISHED, reward_from_json, reward_to_json
+from symbo.backends.storage.base import FINISHED, STATUSES, reward_from_json
 from symbo.core import SymbolicError, SymbolicValueError, from_json, to_json
 from symbo.core.formatting import format as sym_format
 from symbo.dsl import DNA, DNASpec, dna_spec, materialize
+from symbo.dsl.dna import validate
 
-STATUSES = ("pending", "running", "completed", "failed", "stopped")
+logger = logging.getLogger("symbo")
 
 
 @attrs.define(eq=False)
@@ -57,7 +59,8 @@ class Trial:
     data), stored with the trial so that a reader without the user's code sees them;
     ``sb.DNA.from_params(spec, trial.params)`` gives the DNA back. ``reward`` is the
     objective's value as the user gave it (a float, or a tuple with several objectives);
-    ``reports`` are intermediate ``(step, value)`` measurements.
+    ``reports`` are intermediate ``(step, value)`` measurements. ``program`` is materialized
+    from the DNA when first read.
 
     >>> import symbo as sb
     >>> study = sb.tune(lambda p: p.batch, sb.Dict(batch=sb.one_of([32, 64], name="batch")),
@@ -68,7 +71,7 @@ class Trial:
 
     id: int
     dna: DNA
-    program: Any = None
+    _program: Any = attrs.field(default=None, alias="program")
     status: str = "pending"
     reward: Reward | None = None
     error: str | None = None
@@ -79,7 +82,34 @@ class Trial:
     heartbeat_at: float | None = None
     metadata: dict[str, Any] = attrs.Factory(dict)
     params: dict[str, Any] = attrs.Factory(dict)
-    program_error: str | None = None  # why ``program`` is None (e.g. a type not imported here)
+    _program_error: str | None = attrs.field(default=None, alias="program_error")
+    _load: Callable[[], tuple[Any, str | None]] | None = attrs.field(default=None, alias="load",
+                                                                     repr=False)
+
+    @property
+    def program(self) -> Any:
+        """The program of this trial, made from its DNA when first read (None when it cannot
+        be made here: :attr:`program_error` says why)."""
+        if self._program is None and self._load is not None:
+            load, self._load = self._load, None
+            self._program, self._program_error = load()
+        return self._program
+
+    @program.setter
+    def program(self, value: Any) -> None:
+        self._program, self._load, self._program_error = value, None, None
+
+    @property
+    def program_error(self) -> str | None:
+        """Why :attr:`program` is None (e.g. a type not imported here); None when it is not."""
+        if self.program is not None:
+            return None
+        return self._program_error
+
+    @property
+    def number(self) -> int:
+        """The trial's number in its study (Optuna's name for ``id``)."""
+        return self.id
 
     @property
     def duration(self) -> float | None:
@@ -107,7 +137,12 @@ class Study:
 
     ``objectives`` gives each objective's direction, ``"max"`` or ``"min"``; a trial's reward is
     kept as given and ``signed(reward)`` is the "higher is better" form algorithms see. Open
-    one with :func:`symbo.load_study` or get one from :func:`symbo.tune`.
+    one with :func:`symbo.load_study` or :func:`symbo.create_study`, or get one from
+    :func:`symbo.tune`.
+
+    A stored trial that cannot be read (a corrupted row) raises :class:`StorageError` naming
+    the study, trial and column; with ``skip_unreadable=True`` (what a resumed search uses) it
+    is left out instead, reported once in the log and kept in :attr:`unreadable`.
     """
 
     def __init__(self, storage: Storage, info: StudyInfo, space: Any, spec: DNASpec | None,
@@ -122,6 +157,9 @@ class Study:
         self.algorithm = algorithm
         self.where = where
         self.space_error: str | None = None  # why ``space`` is None, for a loaded study
+        self.skip_unreadable = False
+        #: trials that could not be read: number -> why
+        self.unreadable: dict[int, str] = {}
         self._trials: dict[int, Trial] = {}
         self._synced_at: float | None = None
 
@@ -163,6 +201,17 @@ class Study:
     def objectives(self) -> tuple[str, ...]:
         return tuple(self.info.objectives)
 
+    @property
+    def num_trials(self) -> int | None:
+        """The study's budget: the number of trials asked for (None: none recorded)."""
+        return self.info.num_trials
+
+    def set_budget(self, num_trials: int | None) -> None:
+        """Records the study's budget in the storage."""
+        self.storage.set_budget(self.info.id, num_trials)
+        self.info.num_trials = num_trials
+        self.info.metadata["num_trials"] = num_trials
+
     # ---- recording (used by the search loop) -----------------------------------------------
     def new_trial(self, dna: DNA, program: Any, worker: str, max_trials: int | None,
                   params: dict[str, Any] | None = None) -> Trial | None:
@@ -183,18 +232,33 @@ class Study:
         self._trials[number] = trial
         return trial
 
-    def restart(self, trial: Trial, worker: str) -> None:
-        self.storage.restart_trial(self.info.id, trial.id, worker=worker)
+    def claim(self, trial: Trial, worker: str) -> bool:
+        """Makes ``worker`` run ``trial`` (pending, or running under a dead worker) if no other
+        process claimed it first (compare-and-set on the worker that held it)."""
+        holder = None if trial.status == "pending" else trial.worker
+        if not self.storage.claim_trial(self.info.id, trial.id, worker=worker, holder=holder):
+            return False
         trial.status, trial.worker, trial.reports = "running", worker, []
+        return True
+
+    def restart(self, trial: Trial, worker: str) -> None:
+        """Runs a trial of a dead worker again (StorageError if another process took it)."""
+        if not self.claim(trial, worker):
+            raise StorageError(f"study {self.name!r}: trial {trial.id} was claimed by another "
+                               "process")
 
     def finish(self, trial: Trial, status: str, reward: Reward | None = None,
-               error: str | None = None) -> None:
-        self.storage.finish_trial(self.info.id, trial.id, status, reward=reward_to_json(reward),
-                                  error=error)
-        trial.status, trial.reward, trial.error = status, reward, error
+               error: str | None = None, *, holder: str | None = None) -> bool:
+        """Records a trial's end (with ``holder``: only while that worker runs it; False when
+        another took it over)."""
+        done = self.storage.finish_trial(self.info.id, trial.id, status,
+                                         reward=reward_to_json(reward), error=error, holder=holder)
+        if done:
+            trial.status, trial.reward, trial.error = status, reward, error
+        return done
 
-    def report(self, trial: Trial, step: int, value: float) -> None:
-        self.storage.add_report(self.info.id, trial.id, step, value)
+    def report(self, trial: Trial, step: int, value: float, *, holder: str | None = None) -> None:
+        self.storage.add_report(self.info.id, trial.id, step, value, holder=holder)
         trial.reports.append((step, value))
 
     # ---- define-by-run spaces, which grow while trials run ------------------------------------
@@ -215,36 +279,73 @@ class Study:
         """The study's space as stored now (other processes may have changed it)."""
         return self.storage.load_study(self.name).space_json
 
+    def enqueue_trial(self, params: dict[str, Any]) -> int:
+        """Asks for a trial with these params (``{decision name or id: literal value}``, as
+        ``trial.params``): the next trial of any process searching this study runs it, before
+        the algorithm proposes new ones. Returns its number.
+
+        The params are checked against the space now: an unknown or inactive name, a missing
+        decision, a value that is not a candidate or is out of range raise ``DNAError`` naming
+        the decision.
+
+        >>> import symbo as sb
+        >>> space = sb.Dict(lr=sb.float_range(0.001, 0.1, name="lr"), depth=sb.int_range(1, 4, name="depth"))
+        >>> study = sb.create_study("memory:", "s", space)
+        >>> study.enqueue_trial({"lr": 0.01, "depth": 3})
+        0
+        >>> study.optimize(lambda p: p.lr * p.depth, sb.algorithms.Random(seed=0), num_trials=2)
+        >>> study.trials[0].params
+        {'lr': 0.01, 'depth': 3}
+        """
+        if self.spec is None:
+            raise SymbolicValueError(f"study {self.name!r}: its space is not known here; open it "
+                                     "with sb.load_study(storage, name, space=...) to enqueue")
+        dna = DNA.from_params(self.spec, params)
+        params = dna.to_params(self.spec)
+        return self.storage.enqueue_trial(self.info.id, dna_json=dna_to_json(dna), params=params)
+
     # ---- reading ---------------------------------------------------------------------------
     def refresh(self) -> list[Trial]:
         """Reads trials changed in the storage since the last refresh; returns them."""
-        records = self.storage.get_trials(self.info.id, updated_after=self._synced_at)
+        records = self.storage.get_trials(self.info.id, updated_after=self._synced_at,
+                                          on_error=self._unreadable if self.skip_unreadable else None)
         changed = []
         for record in records:
+            if self._synced_at is None or record.updated_at > self._synced_at:
+                self._synced_at = record.updated_at
             old = self._trials.get(record.number)
             if old is not None and old.status == record.status and \
                     len(old.reports) == len(record.reports) and old.worker == record.worker:
                 # this process wrote the change itself: the trial object is already current
                 old.started_at, old.finished_at = record.started_at, record.finished_at
                 old.heartbeat_at = record.heartbeat_at
-                if self._synced_at is None or record.updated_at > self._synced_at:
-                    self._synced_at = record.updated_at
                 changed.append(old)
                 continue
-            trial = self._from_record(record)
+            try:
+                trial = self._from_record(record)
+            except StorageError as e:
+                if not self.skip_unreadable:
+                    raise
+                self._unreadable(record.number, e)
+                continue
+            self.unreadable.pop(record.number, None)
             self._trials[record.number] = trial
             changed.append(trial)
-            if self._synced_at is None or record.updated_at > self._synced_at:
-                self._synced_at = record.updated_at
         return changed
 
+    def _unreadable(self, number: int, error: StorageError) -> None:
+        if number not in self.unreadable:
+            logger.warning("%s; the trial is skipped", error)
+        self.unreadable[number] = str(error)
+        self._trials.pop(number, None)
+
     def _from_record(self, record: TrialRecord) -> Trial:
-        old = self._trials.get(record.number)
+        place = f"{self.storage.url}: study {self.name!r}, trial {record.number}"
         try:
             dna = dna_from_json(record.dna_json)
             reward = reward_from_json(record.reward)
         except StorageError as e:
-            raise StorageError(f"study {self.name!r}, trial {record.number}: {e}") from None
+            raise StorageError(f"{place}: {e}") from None
         trial_dna = getattr(self.space, "trial_dna", None)
         if trial_dna is not None and record.params:  # a define-by-run space: read the params
             try:
@@ -252,31 +353,48 @@ class Study:
             except SymbolicError:
                 pass
         if self.spec is not None:
+            if trial_dna is None:  # (a growing space's trials are re-derived from their params)
+                try:
+                    validate(self.spec, dna)
+                except SymbolicError as e:
+                    raise StorageError(f"{place}: column 'dna' does not fit the study's space "
+                                       f"({e}); the other records are intact") from None
             dna = DNA(dna.value, dna.children, self.spec)
-        program = old.program if old is not None else None
-        program_error = None
-        if program is None and self.space is not None and self.spec is not None:
-            try:
-                program = materialize(self.space, dna, spec=self.spec, where=self.where)
-            except SymbolicError as e:
-                program_error = f"trial {record.number}: its DNA does not fit the space: {e}"
-        if program is None and record.program_json is not None:
-            try:
-                program = from_json(record.program_json)
-            except SymbolicError as e:
-                program_error = f"trial {record.number}: its program cannot be read here: {e}"
-        if program is None and program_error is None:
-            program_error = self.space_error or f"trial {record.number} has no stored program"
-        reports = [(int(s), float(v)) for s, v in record.reports]
+        old = self._trials.get(record.number)
         params = record.params
         if not params and self.spec is not None and dna.children:  # a file of schema version 1
             try:
                 params = dna.to_params(self.spec)
             except SymbolicError:
                 params = {}
-        return Trial(record.number, dna, program, record.status, reward, record.error, reports,
-                     record.started_at, record.finished_at, record.worker, record.heartbeat_at,
-                     params=params, program_error=None if program is not None else program_error)
+        trial = Trial(record.number, dna, None, record.status, reward, record.error,
+                      list(record.reports), record.started_at, record.finished_at, record.worker,
+                      record.heartbeat_at, params=params)
+        if old is not None and old._program is not None:
+            trial.program = old._program
+        else:
+            trial._load = self._loader(record.number, dna, record.program_json)
+        return trial
+
+    def _loader(self, number: int, dna: DNA, program_json: Any
+                ) -> Callable[[], tuple[Any, str | None]]:
+        space, spec, where, space_error = self.space, self.spec, self.where, self.space_error
+
+        def load() -> tuple[Any, str | None]:
+            error = None
+            if space is not None and spec is not None:
+                try:
+                    return materialize(space, dna, spec=spec, where=where, check=False), None
+                except SymbolicError as e:
+                    error = f"trial {number}: its DNA does not fit the space: {e}"
+            if program_json is not None:
+                try:
+                    return from_json(program_json), None
+                except SymbolicError as e:
+                    error = f"trial {number}: its program cannot be read here: {e}"
+            return None, error or space_error or f"trial {number} has no stored program"
+
+        return load
 
     @property
     def trials(self) -> list[Trial]:
@@ -314,6 +432,23 @@ class Study:
         if not done:
             return None
         return max(done, key=lambda t: self.signed(t.reward))  # type: ignore[arg-type]
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        """The best trial's ``params`` (as Optuna's ``study.best_params``); SymbolicValueError
+        before any trial completed."""
+        return dict(self._best("best_params").params)
+
+    @property
+    def best_value(self) -> float:
+        """The best trial's reward (as Optuna's ``study.best_value``)."""
+        return self._best("best_value").reward  # type: ignore[return-value]
+
+    def _best(self, what: str) -> Trial:
+        best = self.best_trial
+        if best is None:
+            raise SymbolicValueError(f"study {self.name!r} has no completed trial yet: no {what}")
+        return best
 
     def best_trials(self, k: int = 5) -> list[Trial]:
         """The ``k`` best completed trials, best first (single objective)."""
@@ -360,15 +495,37 @@ class Study:
                 out.append(t)
         return out
 
-    # ---- resuming --------------------------------------------------------------------------
+    # ---- searching -------------------------------------------------------------------------
+    def optimize(self, objective: Callable[..., Any], algorithm: Algorithm | None = None,
+                 num_trials: int | None = None, *, workers: int = 1, **kwargs: Any) -> None:
+        """Runs ``num_trials`` more trials of this study, enqueued ones first (as Optuna's
+        ``study.optimize``; each process that calls it runs that many; None: until the
+        algorithm or the space is exhausted, or ``time_budget`` ends) with ``algorithm``
+        (default: the study's). The other arguments are :func:`symbo.tune`'s.
+
+        >>> import symbo as sb
+        >>> study = sb.create_study("memory:", "s", sb.Dict(x=sb.int_range(0, 9, name="x")))
+        >>> study.optimize(lambda p: p.x, sb.algorithms.Random(seed=0), num_trials=5)
+        >>> study.optimize(lambda p: p.x, sb.algorithms.Random(seed=1), num_trials=5)
+        >>> len(study.trials), study.best_params == study.best_trial.params
+        (10, True)
+        """
+        run_search(self, objective, self._algorithm(algorithm), None, limit=num_trials,
+                   workers=workers, **kwargs)
+
     def resume(self, objective: Callable[..., Any] | None = None, num_trials: int | None = None,
                **kwargs: Any) -> Study:
         """Continues this study: keeps finished trials, re-runs (or fails, ``dead_trials=
-        'fail'``) trials of dead workers, restores the algorithm, and runs until the study has
-        ``num_trials`` trials (default: the number asked for when it started). The other
-        arguments are :func:`symbo.tune`'s."""
+        'fail'``) trials of dead workers, restores the algorithm from the trials, and runs
+        until the study has ``num_trials`` trials (default: its budget, the number asked for
+        when it started). The other arguments are :func:`symbo.tune`'s."""
         if objective is None:
             raise SymbolicValueError("resume needs the objective (functions are not stored)")
+        algorithm = self._algorithm(kwargs.pop("algorithm", None))
+        target = num_trials if num_trials is not None else self.num_trials
+        return run_search(self, objective, algorithm, target, **kwargs)
+
+    def _algorithm(self, algorithm: Algorithm | None) -> Algorithm:
         if self.space is None:
             why = f" ({self.space_error})" if self.space_error else ""
             raise SymbolicValueError(
@@ -376,31 +533,20 @@ class Study:
                 f"{why}; import the code that defines it, or open it with "
                 "sb.load_study(storage, name, space=...)"
             )
-        algorithm = self.algorithm
+        algorithm = algorithm if algorithm is not None else self.algorithm
         if algorithm is None:
             raise SymbolicValueError(
                 f"study {self.name!r}: its algorithm could not be loaded; pass algorithm= to "
                 "sb.load_study"
             )
-        target = num_trials if num_trials is not None else self.info.metadata.get("num_trials")
-        return run_search(self, objective, algorithm, target, **kwargs)
+        return algorithm
 
     # ---- export ----------------------------------------------------------------------------
     def to_records(self) -> list[dict[str, Any]]:
         """One JSON-compatible dict per trial: id, status, reward, ``params`` (the decisions as
         literal values, as stored: readable without the space), ``dna`` (its numbers), the
         program's text, reports, timings, worker and error."""
-        out = []
-        for t in self.trials:
-            out.append({
-                "id": t.id, "status": t.status, "reward": reward_to_json(t.reward),
-                "params": dict(t.params), "dna": t.dna.to_numbers(),
-                "program": None if t.program is None else sym_format(t.program, compact=True),
-                "reports": [list(r) for r in t.reports], "started_at": t.started_at,
-                "finished_at": t.finished_at, "duration": t.duration, "worker": t.worker,
-                "error": t.error,
-            })
-        return out
+        return export.records(self)
 
     def export(self, path: str | os.PathLike, fmt: str | None = None) -> None:
         """Writes the trials to ``path`` as CSV or JSON (the records of :meth:`to_records`).
@@ -409,16 +555,23 @@ class Study:
         the literal value (lists and dicts as JSON); a cell is blank where the decision was
         not active in that trial (under a candidate that was not chosen)."""
         fmt = fmt or ("json" if os.fspath(path).endswith(".json") else "csv")
-        records = self.to_records()
         if fmt == "json":
-            text = json.dumps({"study": self.name, "objectives": list(self.objectives),
-                               "trials": records}, indent=2)
+            text = export.to_json_text(self)
         elif fmt == "csv":
-            text = _csv(records)
+            text = export.to_csv(self.to_records())
         else:
             raise SymbolicValueError(f"export format must be 'csv' or 'json', got {fmt!r}")
         with open(path, "w", encoding="utf-8", newline="") as f:
             f.write(text)
+
+    def trials_dataframe(self) -> Any:
+        """The trials as a pandas DataFrame (as Optuna's), one row per trial: ``number``,
+        ``status`` (and ``state`` in Optuna's words), ``reward`` (``reward_0``, ... with several
+        objectives; also as Optuna's ``value``/``values_0``...), ``params_<name>`` for each
+        decision (its literal value; None where it was not active), ``datetime_start``,
+        ``datetime_complete``, ``duration``, ``reports`` (``[(step, value)]``), ``worker`` and
+        ``error``. Needs pandas (``pip install 'symbo[pandas]'``)."""
+        return export.data_frame(self)
 
     def __repr__(self) -> str:
         s = self.summary()
@@ -431,13 +584,14 @@ class Study:
 
 def load_study(storage: str | Storage, study_name: str, *, space: Any = None,
                algorithm: Algorithm | None = None) -> Study:
-    """Opens a stored study. Its space and algorithm are read back from the storage when the
-    types they name are known here (symbolic classes, registered values, and functions and
-    classes of modules this process imported: import your script or module first; nothing is
-    imported for you); pass ``space=``/``algorithm=`` otherwise (a given space must be the one
-    the study was started with). Trials' params, rewards and reports are always readable; when
-    the space cannot be read, ``study.space_error`` and each ``trial.program_error`` say why
-    (e.g. which module to import) and programs are None.
+    """Opens a stored study (a file that does not exist is an error, never created). Its space
+    and algorithm are read back from the storage when the types they name are known here
+    (symbolic classes, registered values, and functions and classes of modules this process
+    imported: import your script or module first; nothing is imported for you); pass
+    ``space=``/``algorithm=`` otherwise (a given space must be the one the study was started
+    with). Trials' params, rewards and reports are always readable; when the space cannot be
+    read, ``study.space_error`` and each ``trial.program_error`` say why (e.g. which module to
+    import) and programs are None.
 
     >>> import symbo as sb, tempfile, os
     >>> url = "sqlite:///" + os.path.join(tempfile.mkdtemp(), "s.db")
@@ -447,7 +601,7 @@ def load_study(storage: str | Storage, study_name: str, *, space: Any = None,
     >>> [t.program.x for t in study.trials], study.best_trial.reward
     ([1, 2], 2.0)
     """
-    store = open_storage(storage)
+    store = open_storage(storage, create=False)
     info = store.load_study(study_name)
     space_error = None
     if space is None:
@@ -466,37 +620,31 @@ def load_study(storage: str | Storage, study_name: str, *, space: Any = None,
     spec = dna_spec(space) if space is not None else None
     study = Study(store, info, space, spec, algorithm)
     study.space_error = space_error
-    num = store.load_algorithm_state(info.id)
-    if isinstance(num, dict) and "num_trials" in num:
-        study.info.metadata["num_trials"] = num["num_trials"]
+    if info.num_trials is None:  # a file written before the budget had its column
+        saved = store.load_algorithm_state(info.id)
+        if isinstance(saved, dict) and isinstance(saved.get("num_trials"), int):
+            info.num_trials = info.metadata["num_trials"] = saved["num_trials"]
     return study
+
+
+def create_study(storage: str | Storage | None, study_name: str, space: Any, *,
+                 objectives: tuple[str, ...] = ("max",), load_if_exists: bool = False,
+                 algorithm: Algorithm | None = None) -> Study:
+    """A new study of ``space`` in ``storage`` (as Optuna's ``create_study``); with
+    ``load_if_exists=True`` the stored one of that name (its space must be the same), else a
+    name already there is an error. Run it with :meth:`Study.optimize`.
+
+    >>> import symbo as sb
+    >>> study = sb.create_study("memory:", "quick", sb.Dict(x=sb.float_range(0.0, 1.0, name="x")),
+    ...                         objectives=("min",))
+    >>> study.optimize(lambda p: (p.x - 0.3) ** 2, sb.algorithms.Random(seed=0), num_trials=20)
+    >>> round(study.best_params["x"], 1)
+    0.3
+    """
+    return Study.create(space, algorithm, storage=storage, study_name=study_name,
+                        objectives=objectives, load_if_exists=load_if_exists)
 
 
 # ---- helpers ---------------------------------------------------------------------------------
 def _space_text(space: Any) -> str:
     return sym_format(space)
-
-
-def _csv(records: list[dict[str, Any]]) -> str:
-    keys: dict[str, None] = {}
-    for r in records:
-        keys.update(dict.fromkeys(r["params"]))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["id", "status", "reward", *keys, "duration", "worker", "error", "program"])
-    for r in records:
-        params = r["params"]
-        reward = r["reward"]
-        writer.writerow([r["id"], r["status"], "" if reward is None else json.dumps(reward),
-                         *(_cell(params[k]) if k in params else "" for k in keys),
-                         "" if r["duration"] is None else f"{r['duration']:.6f}", r["worker"] or "",
-                         (r["error"] or "").strip().splitlines()[-1] if r["error"] else "",
-                         r["program"] or ""])
-    return out.getvalue()
-
-
-def _cell(value: Any) -> str:
-    """A param in a CSV cell: numbers and strings as they are, lists and dicts as JSON."""
-    if isinstance(value, float) and math.isfinite(value):
-        return repr(value)
-    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)

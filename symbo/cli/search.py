@@ -123,7 +123,8 @@ def _algorithm(args: argparse.Namespace, settings: dict[str, Any]) -> Algorithm:
 def _report(study: Study, args: argparse.Namespace, storage: str | None = None) -> None:
     print_best(study, k=getattr(args, "k", 5) or 5)
     if storage and not storage.startswith("memory:"):
-        print(f"\ninspect it: symbo show {storage} --study {study.name}")
+        shown = args.storage if getattr(args, "storage", None) else storage
+        print(f"\ninspect it: symbo show {shown} {study.name}")
     elif storage is None:
         print("\n(the study was kept in memory: pass --storage study.db to keep it)")
 

@@ -95,16 +95,30 @@ def summary_line(study: Study) -> str:
 
 
 def trials_table(study: Study, trials: Sequence[Trial], *, rank: bool = False) -> str:
-    """Trials as a table: id, status, reward, duration and the named decisions."""
-    from symbo.backends.plots import decision_rows
+    """Trials as a table: number, status, reward, duration and one column per decision with
+    its literal value (``trial.params``, as stored: no user code needed), blank where the
+    decision was not active in that trial.
 
-    columns, decisions = decision_rows(trials, named_only=True)
+    >>> import symbo as sb
+    >>> space = sb.Dict(opt=sb.one_of(["adam", sb.Dict(m=sb.float_range(0.5, 0.9, name="m"))],
+    ...                               name="opt"))
+    >>> study = sb.tune(lambda p: 1.0, space, sb.algorithms.Grid(grid_size=2), num_trials=None)
+    >>> print(trials_table(study, study.trials))
+    trial  status     reward  duration  opt                                     m
+    -----  ---------  ------  --------  --------------------------------------  ---
+        0  completed       1      0.0s  adam
+        1  completed       1      0.0s  {'m': float_range(0.5, 0.9, name='m')}  0.5
+        2  completed       1      0.0s  {'m': float_range(0.5, 0.9, name='m')}  0.9
+    """
+    columns: dict[str, None] = {}
+    for t in trials:
+        columns.update(dict.fromkeys(t.params))
     headers = (["rank"] if rank else []) + ["trial", "status", "reward", "duration", *columns]
     rows = []
-    for i, (t, d) in enumerate(zip(trials, decisions)):
+    for i, t in enumerate(trials):
         row: list[Any] = [i + 1] if rank else []
         row += [t.id, t.status, fmt_value(t.reward), fmt_duration(t.duration)]
-        row += [fmt_value(d.get(c)) if c in d else "" for c in columns]
+        row += [fmt_value(t.params[c]) if c in t.params else "" for c in columns]
         rows.append(row)
     return table(headers, rows)
 

@@ -20,9 +20,11 @@ path and the fix.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
+import tempfile
 from typing import Any
 
 from symbo.core import registry
@@ -397,12 +399,31 @@ def _symbolic_class(type_name: str) -> Any:
 
 
 def save(value: Any, path: str | os.PathLike, *, indent: int | None = 2) -> None:
-    """Writes ``value`` as JSON to a file (atomically: a temporary file, then a rename)."""
+    """Writes ``value`` as JSON to a file (atomically: a temporary file of its own, then a
+    rename, so that concurrent saves to one path never mix or fail)."""
     text = json.dumps(to_json(value), indent=indent)
-    tmp = f"{os.fspath(path)}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    folder, name = os.path.split(os.path.abspath(os.fspath(path)))
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())  # as open() would have made it (mkstemp: 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
 
 
 def load(path: str | os.PathLike, *, convert_unknown: bool = False) -> Any:

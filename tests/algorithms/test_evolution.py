@@ -11,11 +11,14 @@ from typing import Any
 import pytest
 
 import symbo as sb
+from symbo.algorithms import PastTrial
 from symbo.algorithms.base import AlgorithmError, Reward
 from symbo.algorithms.evolution import HillClimb, RegularizedEvolution
 from symbo.algorithms.mutation import Uniform, UniformCrossover
 from symbo.dsl.dna import DNA, validate
 from symbo.dsl.materialize import random_dna
+
+from .replay import Log, resumed
 
 
 class Spy(Uniform):
@@ -369,18 +372,17 @@ def _continue(algo: Any, steps: int, fail_every: int = 0) -> list[DNA]:
                                  crossover=UniformCrossover(), crossover_prob=0.3, seed=18),
     lambda: HillClimb(neighbors=3, seed=18),
 ])
-def test_state_round_trip_continues_identically(make: Any) -> None:
+def test_restored_from_the_trials_it_continues_identically(make: Any) -> None:
     space = sb.Dict(a=bits(8, 3), x=sb.float_range(0.0, 1.0), m=sb.many_of(2, list("abcd")))
     spec = sb.dna_spec(space)
     original = make()
     original.setup(spec)
-    _continue(original, 25, fail_every=7)
-    pending = [original.propose() for _ in range(2)]
-    state = json.loads(json.dumps(original.state))  # JSON-compatible
+    log = Log(original)
+    _continue(log, 25, fail_every=7)
+    pending = [log.propose() for _ in range(2)]
+    assert set(original.state) == {"rng"}  # only what the trials cannot give back
 
-    restored = make()
-    restored.setup(spec)
-    restored.load_state(state)
+    restored = resumed(make(), spec, log)
     assert restored.num_proposed == original.num_proposed
     assert restored.history == original.history
     assert restored.num_pending == original.num_pending == 2
@@ -394,22 +396,22 @@ def test_state_round_trip_continues_identically(make: Any) -> None:
     assert _continue(original, 40, fail_every=5) == _continue(restored, 40, fail_every=5)
 
 
-def test_restored_state_keeps_failed_dna_out() -> None:
+def test_restored_trials_keep_failed_dna_out() -> None:
     algo = RegularizedEvolution(population_size=2, tournament_size=2, seed=19)
     spec = _setup(algo, bits(3))
-    failed = algo.propose()
-    algo.on_failure(failed, "boom")
-    restored = RegularizedEvolution(population_size=2, tournament_size=2, seed=19)
-    restored.setup(spec)
-    restored.load_state(algo.state)
+    log = Log(algo)
+    failed = log.propose()
+    log.on_failure(failed, "boom")
+    restored = resumed(RegularizedEvolution(population_size=2, tournament_size=2, seed=19), spec,
+                       log)
     assert failed not in _continue(restored, 7)
 
 
-def test_population_after_replay_is_the_last_completed_in_order() -> None:
+def test_population_after_restore_is_the_last_completed_in_order() -> None:
     algo = RegularizedEvolution(population_size=3, tournament_size=2, seed=20)
     spec = _setup(algo, bits(8))
     history = [(random_dna(spec, i), float(i)) for i in range(7)]
-    algo.load_state({"history": [[d.to_numbers(), r] for d, r in history]})
+    algo.restore([PastTrial(d, "completed", r) for d, r in history])
     assert algo.population == history[-3:]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import statistics
@@ -20,6 +19,7 @@ from symbo.algorithms.mcts import MCTS
 from symbo.dsl.dna import validate
 from symbo.dsl.encoding import to_unit
 
+from .replay import Log, resumed
 from .spaces import mixed_space
 
 
@@ -325,21 +325,21 @@ def test_is_a_symbolic_object() -> None:
 
 # ---- state ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("options", [{}, {"normalize": "rank"}, {"widening": 0.6}])
-def test_state_round_trip_continues_identically(options: dict) -> None:
+def test_restored_from_the_trials_it_continues_identically(options: dict) -> None:
     space = mixed_space(nested=False)
     a = _setup(MCTS(seed=11, **options), space)
+    log = Log(a)
     for _ in range(40):
-        dna = a.propose()
-        a.feedback(dna, _reward(dna))
-    pending = [a.propose() for _ in range(3)]
-    a.on_failure(pending[1], "lost")
-    state = json.loads(json.dumps(a.state))
+        dna = log.propose()
+        log.feedback(dna, _reward(dna))
+    pending = [log.propose() for _ in range(3)]
+    log.on_failure(pending[1], "lost")
+    assert set(a.state) == {"rng"}  # the tree is rebuilt from the trials, not stored
 
-    b = _setup(MCTS(seed=11, **options), space)
-    b.propose()  # a used instance: load_state replaces everything
-    b.load_state(state)
+    b = resumed(MCTS(seed=11, **options), a.spec, log)
     assert b.num_proposed == a.num_proposed and b.num_nodes == a.num_nodes
     assert b.history == a.history
+    assert list(_nodes(a)) == list(_nodes(b))
     for dna in (pending[2], pending[0]):
         a.feedback(dna, 3.0)
         b.feedback(dna, 3.0)
@@ -352,15 +352,16 @@ def test_state_round_trip_continues_identically(options: dict) -> None:
     assert a.state == b.state
 
 
-def test_history_only_state_is_replayed() -> None:
+def test_trials_of_another_algorithm_are_replayed() -> None:
     space = sb.Dict(a=sb.one_of(list(range(3))), b=sb.float_range(0.0, 1.0))
     r = Random(seed=0)
     r.setup(sb.dna_spec(space))
+    log = Log(r)
     for _ in range(12):
-        dna = r.propose()
-        r.feedback(dna, dna.children[0].value)
+        dna = log.propose()
+        log.feedback(dna, dna.children[0].value)
     algo = _setup(MCTS(seed=0), space)
-    algo.load_state(r.state)
+    algo.restore(log.past())
     assert algo.tree_node()["visits"] == 12 and len(algo.history) == 12
     validate(algo.spec, algo.propose())
 

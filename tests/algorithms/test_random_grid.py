@@ -12,6 +12,8 @@ import symbo as sb
 from symbo.algorithms import AlgorithmError, Grid, Random
 from symbo.dsl.dna import validate
 
+from .replay import Log, resumed
+
 
 def _mixed_space() -> sb.Dict:
     return sb.Dict(
@@ -51,17 +53,43 @@ def test_random_matches_uniform_in_distribution() -> None:
         assert ks < 1.95 / math.sqrt(n)  # Kolmogorov-Smirnov at p = 0.001
 
 
-def test_random_state_round_trip_continues_identically() -> None:
+def test_random_restored_from_the_trials_continues_identically() -> None:
     spec = sb.dna_spec(_mixed_space())
     a = Random(seed=1)
     a.setup(spec)
+    log = Log(a)
     for _ in range(5):
-        a.feedback(a.propose(), 1.0)
-    b = Random(seed=99)
-    b.setup(spec)
-    b.load_state(sb.from_json(sb.to_json(sb.Dict(s=a.state))).s)
+        log.feedback(log.propose(), 1.0)
+    b = resumed(Random(seed=99), spec, log)
     assert [a.propose() for _ in range(5)] == [b.propose() for _ in range(5)]
     assert b.history == a.history[:5]
+
+
+def test_a_reseeded_random_search_neither_starts_over_nor_repeats() -> None:
+    spec = sb.dna_spec(sb.Dict(x=sb.int_range(0, 10 ** 9)))
+    a = Random(seed=1)
+    a.setup(spec)
+    first = [a.propose() for _ in range(20)]
+    b = Random(seed=1)
+    b.setup(spec)
+    b.reseed("20")  # a stale saved state: a fresh stream from the seed and the trial count
+    assert not set(first) & {b.propose() for _ in range(20)}
+
+
+def test_a_restored_grid_goes_on_past_the_stored_points() -> None:
+    space = sb.Dict(a=sb.one_of([1, 2, 3]), b=sb.int_range(0, 1))
+    spec = sb.dna_spec(space)
+    a = Grid()
+    a.setup(spec)
+    log = Log(a)
+    log.feedback(log.propose(), 1.0)
+    log.on_failure(log.propose(), "crashed")  # a point that failed is not proposed again
+    log.propose()                              # one still running: not proposed again either
+    b = resumed(Grid(), spec, log)
+    rest = [b.propose() for _ in range(3)]
+    assert rest == [a.propose() for _ in range(3)]
+    with pytest.raises(AlgorithmError, match="all 6 points"):
+        b.propose()
 
 
 def test_grid_enumerates_a_finite_space_once() -> None:

@@ -19,6 +19,7 @@ from symbo.algorithms.parzen import Dim, ParzenEstimator, default_weights, log_n
 from symbo.algorithms.tpe import TPE
 from symbo.dsl.dna import validate
 
+from .replay import Log, resumed
 from .spaces import arbitrary_reward, mixed_space
 
 
@@ -308,28 +309,29 @@ def test_pending_proposals_are_dropped_on_feedback_and_failure() -> None:
     algo = TPE(seed=0, num_startup=2)
     algo.setup(sb.dna_spec(sb.Dict(x=sb.float_range(0.0, 1.0))))
     a, b, c = algo.propose(), algo.propose(), algo.propose()
-    assert len(algo.state["pending"]) == 3
+    assert [dna for dna, _ in algo._pending] == [a, b, c]
     algo.feedback(b, 1.0)
     algo.on_failure(a, "crashed")
-    assert algo.state["pending"] == [c.to_numbers()]
+    assert [dna for dna, _ in algo._pending] == [c]
     assert algo.observations("x").tolist() == pytest.approx(b.to_numbers())
 
 
 @pytest.mark.parametrize("multivariate", [False, True])
-def test_state_round_trip_continues_identically(multivariate: bool) -> None:
+def test_restored_from_the_trials_it_continues_identically(multivariate: bool) -> None:
     spec = sb.dna_spec(mixed_space())
     old = TPE(seed=7, multivariate=multivariate, num_startup=5)
     old.setup(spec)
+    log = Log(old)
     for i in range(25):
-        dna = old.propose()
+        dna = log.propose()
         if i % 6 == 5:
-            old.on_failure(dna, "x")
+            log.on_failure(dna, "x")
         elif i < 22:         # the last few stay pending
-            old.feedback(dna, arbitrary_reward(dna))
-    new = TPE(seed=123, multivariate=multivariate, num_startup=5)
-    new.setup(spec)
-    new.load_state(json.loads(json.dumps(old.state)))
+            log.feedback(dna, arbitrary_reward(dna))
+    assert set(old.state) == {"rng"}
+    new = resumed(TPE(seed=123, multivariate=multivariate, num_startup=5), spec, log)
     assert new.num_proposed == old.num_proposed
+    assert [d for d, _ in new._pending] == [d for d, _ in old._pending]
     for _ in range(15):
         a, b = old.propose(), new.propose()
         assert a == b

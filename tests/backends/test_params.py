@@ -134,7 +134,7 @@ def test_a_schema_version_1_file_gets_a_params_column(tmp_path: Path) -> None:
     study = sb.load_study(store, "old")
     assert study.trials[0].params == {"batch_size": 64}  # derived from the stored space
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT value FROM meta").fetchone()[0] == "2"
+    assert conn.execute("SELECT value FROM meta").fetchone()[0] == "3"
     conn.close()
 
 
@@ -145,7 +145,7 @@ def test_a_newer_schema_version_is_refused(tmp_path: Path) -> None:
     conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
-    with pytest.raises(sb.StorageError, match="schema version 99; this symbo reads 2 and older"):
+    with pytest.raises(sb.StorageError, match="schema version 99; this symbo reads 3 and older"):
         open_storage(f"sqlite:///{path}")
 
 

@@ -432,24 +432,41 @@ def test_an_unknown_status_is_named(tmp_path: Path) -> None:
         _ = sb.load_study(url, "precious").trials
 
 
-def test_a_corrupted_algorithm_state_is_named(tmp_path: Path) -> None:
-    url, _ = _five_trials(tmp_path)
+def test_a_corrupted_algorithm_state_is_named_and_the_trials_still_resume(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    url, study = _five_trials(tmp_path)
     with sqlite3.connect(tmp_path / "study.db") as conn:
         conn.execute("UPDATE studies SET algorithm_state = '{{' WHERE name = 'precious'")
     with pytest.raises(StorageError, match=r"precious.*algorithm_state.*corrupted"):
-        sb.load_study(url, "precious")
+        open_storage(url).load_algorithm_state(study.info.id)
+    # the saved state holds only what the trials cannot give back: the study opens and resumes
+    loaded = sb.load_study(url, "precious")
+    assert len(loaded.trials) == 5
+    with caplog.at_level("WARNING", logger="symbo"):
+        loaded.resume(lambda p: float(p.x), num_trials=8)
+    assert [t.status for t in loaded.trials] == ["completed"] * 8
+    assert "algorithm_state" in caplog.text and "from the trials alone" in caplog.text
 
 
-def test_continuing_a_corrupted_study_changes_nothing(tmp_path: Path) -> None:
+def test_continuing_a_corrupted_study_skips_and_reports_the_unreadable_trial(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     url, study = _five_trials(tmp_path)
     path = tmp_path / "study.db"
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE trials SET dna = 'garbage' WHERE number = 0")
     before = _raw_rows(path)
-    with pytest.raises(StorageError, match="trial 0"):
-        sb.tune(lambda p: 1.0, study.space, sb.algorithms.Grid(), num_trials=8, storage=url,
-                study_name="precious", load_if_exists=True)
-    assert _raw_rows(path) == before
+    with caplog.at_level("WARNING", logger="symbo"):
+        resumed = sb.tune(lambda p: 1.0, study.space, sb.algorithms.Grid(), num_trials=8,
+                          storage=url, study_name="precious", load_if_exists=True)
+    assert "study 'precious', trial 0: column 'dna' is corrupted" in caplog.text
+    assert "skipped" in caplog.text
+    assert list(resumed.unreadable) == [0]
+    after = _raw_rows(path)
+    assert after[:5] == before  # the unreadable row (and every other) is left as it was
+    assert [r[0] for r in after] == list(range(8))  # three more, numbered after it
+    assert [r[2] for r in after[5:]] == ["completed"] * 3
+    with pytest.raises(StorageError, match="trial 0"):  # reading it plainly still says so
+        _ = sb.load_study(url, "precious").trials
 
 
 # ---- several processes on one file -------------------------------------------------------------

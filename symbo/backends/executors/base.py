@@ -220,9 +220,10 @@ class WorkerFeedback:
     def report(self, step: int, value: float) -> None:
         if self.final is not None:
             raise SymbolicValueError(f"trial {self.trial_id} is finished; feedback goes once")
-        self.stop_advised = self._send_report(int(step), value) or self.stop_advised
+        # sent as given: the coordinator checks step and value and answers with the reason
+        self.stop_advised = self._send_report(step, value) or self.stop_advised
 
-    def _send_report(self, step: int, value: float) -> bool:
+    def _send_report(self, step: Any, value: Any) -> bool:
         raise NotImplementedError
 
     def should_stop(self) -> bool:

@@ -49,8 +49,8 @@ class RemoteFeedback(WorkerFeedback):
         super().__init__(number, dna)
         self._conn = conn
 
-    def _send_report(self, step: int, value: float) -> bool:
-        self._conn.send(("report", self.trial_id, step, _plain(value)))
+    def _send_report(self, step: Any, value: Any) -> bool:
+        self._conn.send(("report", self.trial_id, _plain(step), _plain(value)))
         kind, payload = self._conn.recv()
         if kind == "error":
             raise SymbolicValueError(payload)
@@ -58,8 +58,9 @@ class RemoteFeedback(WorkerFeedback):
 
 
 def _plain(value: Any) -> Any:
-    """A value the pipe can carry: numbers as they are, numpy/torch scalars as floats."""
-    if isinstance(value, (int, float)):
+    """A value the pipe can carry: numbers and text as they are, numpy/torch scalars as
+    floats, anything else as its repr (which the coordinator refuses with its reason)."""
+    if isinstance(value, (int, float, str)):
         return value
     try:
         return float(value)

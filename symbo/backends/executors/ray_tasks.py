@@ -32,6 +32,7 @@ from symbo.backends.executors.base import (
     call_objective,
     format_error,
 )
+from symbo.backends.executors.processes import _plain
 from symbo.backends.storage import dna_from_json, dna_to_json
 from symbo.core import SymbolicValueError
 from symbo.dsl import DNA
@@ -76,11 +77,11 @@ class _TaskFeedback(WorkerFeedback):
         super().__init__(number, dna)
         self._hub = hub
 
-    def _send_report(self, step: int, value: float) -> bool:
+    def _send_report(self, step: Any, value: Any) -> bool:
         import ray
 
-        value = value if isinstance(value, (int, float)) else float(value)
-        kind, payload = ray.get(self._hub.report.remote(self.trial_id, step, value))
+        kind, payload = ray.get(self._hub.report.remote(self.trial_id, _plain(step),
+                                                        _plain(value)))
         if kind == "error":
             raise SymbolicValueError(payload)
         return bool(payload)

@@ -29,26 +29,28 @@ from symbo.backends.storage.sqlite import SQLiteStorage
 _MEMORY: dict[str, InMemoryStorage] = {}
 
 
-def _memory(url: str) -> Storage:
+def _memory(url: str, create: bool = True) -> Storage:
     # "memory:" is a fresh storage; "memory:NAME" is shared within this process.
     if url in ("memory:", "memory://"):
         return InMemoryStorage(url)
     return _MEMORY.setdefault(url, InMemoryStorage(url))
 
 
-def _sqlite(url: str) -> Storage:
+def _sqlite(url: str, create: bool = True) -> Storage:
     path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""
     if not path:
         raise StorageError(f"cannot open {url!r}: write sqlite:///relative/path.db or "
                            "sqlite:////absolute/path.db")
-    return SQLiteStorage(path, url=url)
+    return SQLiteStorage(path, url=url, create=create)
 
 
-STORAGES: dict[str, Callable[[str], Storage]] = {"memory": _memory, "sqlite": _sqlite}
+#: URL scheme -> a function of (url, create) opening its storage
+STORAGES: dict[str, Callable[[str, bool], Storage]] = {"memory": _memory, "sqlite": _sqlite}
 
 
-def open_storage(url: str | Storage | None) -> Storage:
-    """The storage a URL names (a Storage is returned as is; None is a fresh memory storage)."""
+def open_storage(url: str | Storage | None, *, create: bool = True) -> Storage:
+    """The storage a URL names (a Storage is returned as is; None is a fresh memory storage).
+    ``create=False`` opens only what exists (a SQLite file is never created)."""
     if url is None:
         return InMemoryStorage()
     if isinstance(url, Storage):
@@ -60,7 +62,7 @@ def open_storage(url: str | Storage | None) -> Storage:
     if factory is None:
         raise StorageError(f"cannot open {url!r}: unknown storage scheme {scheme!r} "
                            f"(known: {', '.join(sorted(STORAGES))})")
-    return factory(url)
+    return factory(url, create)
 
 
 __all__ = [

@@ -1,14 +1,27 @@
 """The storage interface: where studies and their trials are recorded.
 
 One small interface (as Optuna's storages), swapped by URL: ``memory:`` (the default, for
-tests and notebooks) and ``sqlite:///path.db`` (the embedded default for real searches). Every
-state change is one committed call, made before the loop acts on it.
+tests and notebooks) and ``sqlite:///path.db`` (the embedded default for real searches).
+
+The contract every storage keeps:
+
+* every method that changes something is one transaction: it happens whole or not at all
+  (an exception of any kind, a value the storage cannot hold included, rolls it back), and it
+  is committed before the method returns, so the loop acts only on what is recorded;
+* trials are numbered 0, 1, ... per study; ``create_trial`` never goes past ``max_trials``,
+  however many processes create trials at once;
+* a trial changes hands only by compare-and-set (``claim_trial``): of several processes
+  claiming one trial, exactly one gets it;
+* a finished trial is never changed;
+* a row that cannot be read raises :class:`StorageError` naming the study, the trial and the
+  column (or is passed to ``on_error`` and skipped); the others are read as they are.
 
 >>> from symbo.backends.storage import open_storage
 >>> storage = open_storage("memory:")
 >>> info = storage.create_study("demo", objectives=("max",))
 >>> number = storage.create_trial(info.id, dna_json=[None, [[1, []]]], worker="w")
 >>> storage.finish_trial(info.id, number, "completed", reward=0.5)
+True
 >>> [(t.number, t.status, t.reward) for t in storage.get_trials(info.id)]
 [(0, 'completed', 0.5)]
 """
@@ -30,6 +43,8 @@ from symbo.dsl import DNA
 
 STATUSES = ("pending", "running", "completed", "failed", "stopped")
 FINISHED = ("completed", "failed", "stopped")
+#: the largest step a report may have (SQLite stores 64-bit integers)
+MAX_STEP = 2 ** 63 - 1
 
 
 class StorageError(SymbolicValueError):
@@ -38,7 +53,9 @@ class StorageError(SymbolicValueError):
 
 @attrs.define(eq=False)
 class StudyInfo:
-    """What a storage keeps about a study besides its trials."""
+    """What a storage keeps about a study besides its trials: its name, objectives, space,
+    algorithm, and budget (``num_trials``: the number of trials asked for; None: as many as
+    the algorithm proposes)."""
 
     id: int
     name: str
@@ -48,6 +65,7 @@ class StudyInfo:
     algorithm_json: Any = None
     created_at: float = 0.0
     metadata: dict[str, Any] = attrs.Factory(dict)
+    num_trials: int | None = None
 
 
 @attrs.define(eq=False)
@@ -70,9 +88,14 @@ class TrialRecord:
     params: dict[str, Any] = attrs.Factory(dict)
 
 
+#: what ``get_trials(on_error=...)`` calls for a row it cannot read: (trial number, error)
+OnError = Callable[[int, "StorageError"], None]
+
+
 class Storage(abc.ABC):
-    """Records studies and trials. Implementations must be safe for several processes when
-    their URL names something shared (a file); every method is one transaction."""
+    """Records studies and trials (see the module docstring for the contract).
+    Implementations must be safe for several processes when their URL names something shared
+    (a file)."""
 
     url: str
     #: whether other processes can see this storage (a file): then running trials are kept
@@ -95,8 +118,13 @@ class Storage(abc.ABC):
         """All studies, oldest first."""
 
     @abc.abstractmethod
+    def set_budget(self, study_id: int, num_trials: int | None) -> None:
+        """Records the study's budget (see :class:`StudyInfo`)."""
+
+    @abc.abstractmethod
     def save_algorithm_state(self, study_id: int, state: Any) -> None:
-        """Stores the algorithm's JSON-compatible state (replacing the previous one)."""
+        """Stores the algorithm's JSON-compatible state (replacing the previous one): only
+        what the trials cannot give back (its random generator, fitted settings)."""
 
     @abc.abstractmethod
     def load_algorithm_state(self, study_id: int) -> Any:
@@ -108,39 +136,73 @@ class Storage(abc.ABC):
                      program_json: Any = None, max_trials: int | None = None,
                      params: dict[str, Any] | None = None) -> int | None:
         """Records a new running trial and returns its number (0, 1, ...); atomically returns
-        None instead when the study already has ``max_trials`` trials that are not failed-and-
-        retried (so concurrent workers never overshoot the budget). ``params`` (JSON-compatible
-        ``{name_or_id: literal value}``, default ``{}``) is stored with the trial."""
+        None instead when the study already has ``max_trials`` trials (so concurrent workers
+        never overshoot the budget). ``params`` (JSON-compatible ``{name_or_id: literal
+        value}``, default ``{}``) is stored with the trial."""
 
     @abc.abstractmethod
+    def enqueue_trial(self, study_id: int, *, dna_json: Any,
+                      params: dict[str, Any] | None = None) -> int:
+        """Records a pending trial (to be run next by whichever process claims it first);
+        returns its number."""
+
+    @abc.abstractmethod
+    def claim_trial(self, study_id: int, number: int, *, worker: str,
+                    holder: str | None) -> bool:
+        """Compare-and-set: makes ``worker`` the runner of a trial that is pending (``holder``
+        None) or running under ``holder`` (a dead worker); its reports are cleared and its
+        start time is now. False (nothing changed) when the trial is not in that state any
+        more, e.g. another process claimed it first."""
+
     def restart_trial(self, study_id: int, number: int, *, worker: str) -> None:
-        """Runs a trial left running by a dead worker again under the same number (its reports
-        are cleared); a finished trial is refused."""
+        """Runs a trial left running by a dead worker again, whoever held it (prefer
+        :meth:`claim_trial`); a trial that is not running is refused."""
+        for record in self.get_trials(study_id):
+            if record.number == number:
+                if record.status != "running" or not self.claim_trial(
+                        study_id, number, worker=worker, holder=record.worker):
+                    status = self._status_of(study_id, number)
+                    raise StorageError(f"trial {number} is {status}; only running trials restart")
+                return
+        raise StorageError(f"no trial {number} in study {study_id}")
+
+    def _status_of(self, study_id: int, number: int) -> str:
+        for record in self.get_trials(study_id):
+            if record.number == number:
+                return record.status
+        raise StorageError(f"no trial {number} in study {study_id}")
 
     @abc.abstractmethod
     def finish_trial(self, study_id: int, number: int, status: str, *, reward: Any = None,
-                     error: str | None = None) -> None:
-        """Sets a running trial's final status; a finished trial is never overwritten."""
+                     error: str | None = None, holder: str | None = None) -> bool:
+        """Sets a running trial's final status. A finished trial is never overwritten
+        (StorageError). With ``holder``: only while ``holder`` runs it; False (nothing
+        changed) when another worker took it over or finished it."""
 
     @abc.abstractmethod
-    def add_report(self, study_id: int, number: int, step: int, value: float) -> None:
-        """Records an intermediate value of a running trial; a finished trial, or a step
-        already recorded, is refused (nothing recorded is changed)."""
+    def add_report(self, study_id: int, number: int, step: int, value: float, *,
+                   holder: str | None = None) -> None:
+        """Records an intermediate value of a running trial (with ``holder``: only while
+        ``holder`` runs it); a finished trial, a step already recorded, or a step past
+        :data:`MAX_STEP` is refused (nothing recorded is changed)."""
 
     @abc.abstractmethod
     def heartbeat(self, study_id: int, numbers: list[int]) -> None:
         """Marks running trials as alive now."""
 
     @abc.abstractmethod
-    def get_trials(self, study_id: int, *, updated_after: float | None = None) -> list[TrialRecord]:
+    def get_trials(self, study_id: int, *, updated_after: float | None = None,
+                   on_error: OnError | None = None) -> list[TrialRecord]:
         """Trials in number order (only those changed after ``updated_after`` when given).
 
         ``updated_at`` must follow the commit order (take the time while holding the write
-        lock): readers that poll with the latest ``updated_at`` they saw miss nothing."""
+        lock): readers that poll with the latest ``updated_at`` they saw miss nothing. A row
+        that cannot be read raises StorageError naming the study, trial and column, or, with
+        ``on_error``, is passed to it and left out."""
 
     @abc.abstractmethod
     def count_trials(self, study_id: int) -> int:
-        """The number of trials that count against the budget."""
+        """The number of trials of the study (all of them count against the budget)."""
 
     # ---- define-by-run studies: params known when a trial ends, a space that grows ----------
     def set_trial_params(self, study_id: int, number: int, params: dict[str, Any]) -> None:
@@ -161,6 +223,7 @@ class Storage(abc.ABC):
 
 # ---- helpers shared by storages ---------------------------------------------------------------
 def check_status(status: str) -> None:
+    """Refuses a status that is not one of :data:`STATUSES`."""
     if status not in STATUSES:
         raise StorageError(f"unknown trial status {status!r}; expected one of {STATUSES}")
 
@@ -195,6 +258,7 @@ def _not_zombie(pid: int) -> bool:
 
 
 def now() -> float:
+    """The time storages record (seconds since the epoch)."""
     return time.time()
 
 
@@ -208,22 +272,56 @@ def dna_from_json(data: Any) -> DNA:
     if not (isinstance(data, list) and len(data) == 2 and isinstance(data[1], list)):
         raise StorageError(f"a stored DNA is written [value, [children]], got {data!r:.80}")
     value = data[0]
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-        raise StorageError(f"a stored DNA value must be a number or null, got {value!r:.40}")
+    if value is not None and not _finite(value):
+        raise StorageError(f"a stored DNA value must be a finite number or null, got {_short(value)}")
     return DNA(value, tuple(dna_from_json(c) for c in data[1]))
 
 
 def reward_to_json(reward: Any) -> Any:
+    """A reward as JSON data (tuples as lists)."""
     if isinstance(reward, tuple):
         return list(reward)
     return reward
 
 
 def reward_from_json(data: Any) -> Any:
+    """A stored reward: None, a float, or a tuple of floats (StorageError otherwise)."""
     if data is None:
         return None
-    if isinstance(data, list):
+    if isinstance(data, list) and data and all(_finite(v) for v in data):
         return tuple(float(v) for v in data)
-    if isinstance(data, (int, float)) and not isinstance(data, bool) and math.isfinite(data):
+    if _finite(data):
         return float(data)
-    raise StorageError(f"a stored reward must be a finite number or a list, got {data!r:.40}")
+    raise StorageError(f"a stored reward must be a finite number or a list of them, "
+                       f"got {_short(data)}")
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
+def _short(value: Any) -> str:
+    try:
+        return repr(value)[:40]
+    except ValueError:  # an int too long to print
+        return f"<{type(value).__name__}>"
+
+
+def check_step(step: Any) -> int:
+    """A report's step as an int within what storages hold (StorageError otherwise)."""
+    if isinstance(step, bool) or not isinstance(step, int):
+        try:
+            as_int = int(step)
+        except (TypeError, ValueError, OverflowError):
+            raise StorageError(f"a report's step must be a whole number, got {_short(step)}") from None
+        if as_int != step:
+            raise StorageError(f"a report's step must be a whole number, got {_short(step)}")
+        step = as_int
+    if not 0 <= step <= MAX_STEP:
+        raise StorageError(f"a report's step must be between 0 and 2**63 - 1, got {_short(step)}")
+    return step

@@ -13,11 +13,13 @@ from typing import Any
 
 from symbo.backends.storage.base import (
     FINISHED,
+    OnError,
     Storage,
     StorageError,
     StudyInfo,
     TrialRecord,
     check_status,
+    check_step,
     now,
 )
 
@@ -34,6 +36,7 @@ class InMemoryStorage(Storage):
         self._trials: dict[int, list[TrialRecord]] = {}
         self._states: dict[int, Any] = {}
 
+    # ---- studies -----------------------------------------------------------------------------
     def create_study(self, name: str, *, objectives: tuple[str, ...], space_json: Any = None,
                      space_text: str | None = None, algorithm_json: Any = None,
                      load_if_exists: bool = False) -> StudyInfo:
@@ -61,6 +64,13 @@ class InMemoryStorage(Storage):
         with self._lock:
             return sorted(self._studies.values(), key=lambda s: s.id)
 
+    def set_budget(self, study_id: int, num_trials: int | None) -> None:
+        with self._lock:
+            for info in self._studies.values():
+                if info.id == study_id:
+                    info.num_trials = num_trials
+                    info.metadata["num_trials"] = num_trials
+
     def save_algorithm_state(self, study_id: int, state: Any) -> None:
         with self._lock:
             self._states[study_id] = copy.deepcopy(state)
@@ -69,6 +79,7 @@ class InMemoryStorage(Storage):
         with self._lock:
             return copy.deepcopy(self._states.get(study_id))
 
+    # ---- trials ------------------------------------------------------------------------------
     def create_trial(self, study_id: int, *, dna_json: Any, worker: str,
                      program_json: Any = None, max_trials: int | None = None,
                      params: dict[str, Any] | None = None) -> int | None:
@@ -82,44 +93,63 @@ class InMemoryStorage(Storage):
                                       updated_at=t, params=dict(params or ())))
             return len(trials) - 1
 
+    def enqueue_trial(self, study_id: int, *, dna_json: Any,
+                      params: dict[str, Any] | None = None) -> int:
+        with self._lock:
+            trials = self._trials[study_id]
+            trials.append(TrialRecord(len(trials), dna_json, "pending", updated_at=now(),
+                                      params=dict(params or ())))
+            return len(trials) - 1
+
     def _trial(self, study_id: int, number: int) -> TrialRecord:
         try:
             return self._trials[study_id][number]
         except (KeyError, IndexError):
             raise StorageError(f"no trial {number} in study {study_id}") from None
 
-    def restart_trial(self, study_id: int, number: int, *, worker: str) -> None:
+    def claim_trial(self, study_id: int, number: int, *, worker: str,
+                    holder: str | None) -> bool:
         with self._lock:
             trial = self._trial(study_id, number)
-            if trial.status != "running":
-                raise StorageError(f"trial {number} is {trial.status}; only running trials restart")
+            expected = "pending" if holder is None else "running"
+            if trial.status != expected or (holder is not None and trial.worker != holder):
+                return False
             t = now()
-            trial.reports = []
-            trial.worker = worker
+            trial.status, trial.worker, trial.reports = "running", worker, []
             trial.started_at = trial.heartbeat_at = trial.updated_at = t
+            return True
 
     def finish_trial(self, study_id: int, number: int, status: str, *, reward: Any = None,
-                     error: str | None = None) -> None:
+                     error: str | None = None, holder: str | None = None) -> bool:
         check_status(status)
         with self._lock:
             trial = self._trial(study_id, number)
-            if trial.status in FINISHED:
+            if trial.status in FINISHED or (holder is not None and trial.worker != holder):
+                if holder is not None:
+                    return False
                 raise StorageError(f"trial {number} is already {trial.status}; it is not changed")
+            reward = copy.deepcopy(reward)  # first: nothing changes if this raises
             trial.status = status
             trial.reward = reward
             trial.error = error
             trial.finished_at = trial.updated_at = now()
+            return True
 
-    def add_report(self, study_id: int, number: int, step: int, value: float) -> None:
+    def add_report(self, study_id: int, number: int, step: int, value: float, *,
+                   holder: str | None = None) -> None:
+        step = check_step(step)
         with self._lock:
             trial = self._trial(study_id, number)
             if trial.status != "running":
                 raise StorageError(f"trial {number} is {trial.status}; only running trials take "
                                    "reports")
+            if holder is not None and trial.worker != holder:
+                raise StorageError(f"trial {number} is run by another worker now; the report "
+                                   "is not recorded")
             if any(s == step for s, _ in trial.reports):
                 raise StorageError(f"trial {number} already has a report at step {step}; "
                                    "it is not changed")
-            trial.reports.append((step, value))
+            trial.reports.append((step, float(value)))
             trial.updated_at = now()
 
     def heartbeat(self, study_id: int, numbers: list[int]) -> None:
@@ -128,7 +158,8 @@ class InMemoryStorage(Storage):
             for n in numbers:
                 self._trial(study_id, n).heartbeat_at = t
 
-    def get_trials(self, study_id: int, *, updated_after: float | None = None) -> list[TrialRecord]:
+    def get_trials(self, study_id: int, *, updated_after: float | None = None,
+                   on_error: OnError | None = None) -> list[TrialRecord]:
         with self._lock:
             trials = self._trials.get(study_id, [])
             if updated_after is None:
