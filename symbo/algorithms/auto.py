@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from symbo.algorithms.base import Algorithm, AlgorithmError, Reward, _reward_from_json
+from symbo.algorithms.base import Algorithm, AlgorithmError, Reward
 from symbo.algorithms.evolution import RegularizedEvolution
 from symbo.algorithms.gp import GaussianProcessBO
 from symbo.algorithms.grid import Grid
@@ -145,28 +145,24 @@ class Auto(Algorithm, type_name="symbo.algorithms.Auto"):
     def on_failure(self, dna: DNA, error: str) -> None:
         self._inner.on_failure(dna, error)
 
+    # ---- resuming ------------------------------------------------------------------------------
+    def _restore_proposed(self, dna: DNA) -> None:
+        """A stored trial's DNA (see ``Algorithm.restore``): the delegate hears of it; replayed
+        results then go through :meth:`feedback`, which switches delegates where the search
+        did."""
+        if self.spec.is_finite:
+            self._seen.add(dna)
+        self._inner._restore_proposed(dna)
+
+    def reseed(self, salt: str) -> None:
+        self._inner.reseed(salt)
+
     @property
     def state(self) -> dict[str, Any]:
-        """The base state plus the delegate's name and state."""
-        state = super().state
-        state["chosen"] = self.chosen
-        state["inner"] = self._inner.state
-        return state
+        """The delegate's name and its state (what the trials cannot give back)."""
+        return {"chosen": self.chosen, "inner": self._inner.state}
 
     def load_state(self, state: dict[str, Any]) -> None:
-        self._completed = 0
-        self._history = []
-        for numbers, reward in state.get("history", []):
-            self._history.append((DNA.from_numbers(self.spec, numbers), _reward_from_json(reward)))
-        self._completed = len(self._history)
-        self._seen = {dna for dna, _ in self._history}
-        self._num_proposed = int(state.get("num_proposed", len(self._history)))
-        chosen = state.get("chosen")
-        inner = self._make(chosen) if chosen in ("GaussianProcessBO", "TPE", "RegularizedEvolution",
-                                                  "Grid", "Random") else None
-        if inner is None or "inner" not in state:
-            self._inner = self._first(self.spec, self._history)
-            return
-        inner.setup(self.spec, num_objectives=self._num_objectives)
-        inner.load_state(state["inner"])
-        self._inner = inner
+        """Restores the delegate's state when the restored trials chose the same delegate."""
+        if state.get("chosen") == self.chosen and isinstance(state.get("inner"), dict):
+            self._inner.load_state(state["inner"])

@@ -7,6 +7,8 @@ import pytest
 import symbo as sb
 from symbo.algorithms import Auto
 
+from .replay import Log, resumed
+
 MIXED = sb.Dict(x=sb.float_range(0.0, 1.0), k=sb.one_of(["a", "b", "c"]))
 
 
@@ -51,16 +53,15 @@ def test_default_algorithm_of_tune_and_sample_is_auto():
     assert sorted(seen) == [0, 1, 2, 3, 4]                 # Grid: every point once, then done
 
 
-def test_state_round_trip_resumes_the_delegate():
+def test_restored_from_the_trials_it_resumes_the_delegate():
     spec = sb.dna_spec(MIXED)
     auto = Auto(seed=3, gp_trials=8)
     auto.setup(spec)
+    log = Log(auto)
     for _ in range(10):
-        dna = auto.propose()
-        auto.feedback(dna, float(dna.to_numbers()[0]))
-    back = Auto(seed=3, gp_trials=8)
-    back.setup(spec)
-    back.load_state(auto.state)
+        dna = log.propose()
+        log.feedback(dna, float(dna.to_numbers()[0]))
+    back = resumed(Auto(seed=3, gp_trials=8), spec, log)  # the trials, then the small state
     assert back.chosen == "TPE" and len(back.history) == 10
     assert back.propose() == auto.propose()
 
