@@ -130,7 +130,7 @@ def print_best(study: Study, k: int = 5, out: TextIO | None = None) -> None:
     if study.is_multi_objective:
         front = study.pareto_front
         if not front:
-            print("no completed trials yet", file=out)
+            print("\nno completed trials yet", file=out)
             return
         print(f"\nPareto front ({len(front)} trials, objectives {', '.join(study.objectives)}):",
               file=out)
@@ -138,7 +138,7 @@ def print_best(study: Study, k: int = 5, out: TextIO | None = None) -> None:
         return
     best = study.best_trials(k)
     if not best:
-        print("no completed trials yet", file=out)
+        print("\nno completed trials yet", file=out)
         return
     print(f"\ntop {len(best)} trials (reward: {study.objectives[0]}imize):", file=out)
     print(trials_table(study, best, rank=True), file=out)
