@@ -26,6 +26,7 @@ from symbo.core.errors import (
     SymbolicTypeError,
     SymbolicValueError,
 )
+from symbo.core.fingerprint import fingerprint
 from symbo.core.flags import as_sealed, auto_call_functors, notify_on_change
 from symbo.core.formatting import format
 from symbo.core.keypath import KeyPath
@@ -44,6 +45,7 @@ from symbo.core.traversal import (
     query,
     traverse,
 )
+from symbo.core.tuples import Tuple
 
 hash = sym_hash  # noqa: A001 - sb.hash is the structural hash
 
@@ -55,5 +57,5 @@ __all__ = [
     "Symbolic", "SymbolicError", "SymbolicKeyError", "SymbolicTypeError", "SymbolicValueError",
     "TraverseAction", "build", "clone", "diff", "eq", "field", "format", "from_json", "hash",
     "from_json_str", "load", "query", "rebind", "register", "registry", "save", "symbolize", "to_json",
-    "to_json_str", "traverse",
+    "to_json_str", "traverse", "Tuple", "fingerprint",
 ]

@@ -33,6 +33,7 @@ from symbo.core.containers import (
 from symbo.core.errors import SymbolicKeyError, SymbolicTypeError, at
 from symbo.core.keypath import Key, KeyPath
 from symbo.core.node import MISSING, FieldUpdate, Symbolic, Undo, _link, notify_or_undo
+from symbo.core.tuples import as_tuple_node
 from symbo.core.validation import Check, CheckFailure
 
 
@@ -80,6 +81,8 @@ class List(_Container, list):
                         item = List(item)
                     elif t is dict:
                         item = _c.Dict(item)
+                    elif t is tuple:
+                        item = as_tuple_node(item)
                 if isinstance(item, Symbolic):
                     item = self._sym_adopt(item, i)
                 append(self, item)
@@ -140,6 +143,8 @@ class List(_Container, list):
                 return List(value)
             if t is dict:
                 return _c.Dict(value)
+            if t is tuple:
+                return as_tuple_node(value)
             return value
         except CheckFailure as e:
             raise e.to_error(_path_of(self, key)) from None

@@ -32,6 +32,7 @@ from symbo.core.containers import Dict, List
 from symbo.core.errors import SerializationError, SymbolicError, at
 from symbo.core.keypath import KeyPath
 from symbo.core.node import MISSING, Symbolic
+from symbo.core.tuples import Tuple, as_tuple_node
 
 TYPE_KEY = "_type"
 REF_KEY = "_ref"
@@ -103,6 +104,11 @@ def _to(value: Any, hide: bool = False) -> Any:
                     out[key] = _to(v, hide)
                 return out
             cls = type(value)
+            if cls is Tuple:
+                items = []
+                for key, v in value.sym_items():  # noqa: B007 - read on error
+                    items.append(_to(v, hide))
+                return {TYPE_KEY: _TUPLE, "items": items}
             out = {TYPE_KEY: cls._sym_type_name}  # type: ignore[attr-defined]
             names = _FAST.get(cls, _UNSET)
             if names is _UNSET:
@@ -305,7 +311,7 @@ def _from(data: Any, unknown: bool = False) -> Any:
             tup = []
             for key, v in enumerate(items):  # noqa: B007 - read on error
                 tup.append(_from(v, unknown))
-            return tuple(tup)
+            return as_tuple_node(tuple(tup))  # an sb.Tuple when a marker is inside
         if type_name == _MISSING:
             return MISSING
         if type_name == _PARTIAL:

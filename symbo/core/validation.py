@@ -166,6 +166,8 @@ class ListCheck(Check):
     def _check(self, value: Any) -> Any:
         if isinstance(value, (list, tuple)):
             return _make_list(value, self.element)
+        if _is_tuple_node(value):
+            return _make_list(value.to_tuple(), self.element)
         return self.other(value)
 
     def describe(self) -> str:
@@ -188,7 +190,9 @@ class DictCheck(Check):
 
 
 class TupleCheck(Check):
-    """``tuple[int, str]`` (fixed) or ``tuple[int, ...]`` (variadic). Tuples stay tuples."""
+    """``tuple[int, str]`` (fixed) or ``tuple[int, ...]`` (variadic), checked item by item.
+    Tuples stay tuples; one holding a marker becomes an ``sb.Tuple`` (its items are children,
+    each checked, so the marker is a decision)."""
 
     __slots__ = ("elements", "variadic")
 
@@ -196,21 +200,28 @@ class TupleCheck(Check):
         self.elements = elements
         self.variadic = variadic
 
+    def item(self, i: int) -> Check | None:
+        """The check of item ``i``."""
+        if self.variadic:
+            return self.elements[0]
+        return self.elements[i] if i < len(self.elements) else None
+
     def _check(self, value: Any) -> Any:
-        if not isinstance(value, (tuple, list)):
+        if _is_tuple_node(value):
+            value = value.to_tuple()
+        elif not isinstance(value, (tuple, list)):
             return self.other(value)
         if not self.variadic and self.elements and len(value) != len(self.elements):
             raise CheckFailure(
                 f"expected {self.describe()} with {len(self.elements)} items, got {len(value)}"
             )
+        from symbo.core.tuples import Tuple, holds_deferred
+
+        if holds_deferred(value):
+            return Tuple(value, item_check=self.item)
         out = []
         for i, item in enumerate(value):
-            if isinstance(item, DeferredValue):
-                raise _marker_in_tuple(i)
-            if self.variadic:
-                check: Check | None = self.elements[0]
-            else:
-                check = self.elements[i] if self.elements else None
+            check = self.item(i)
             if check is not None:
                 try:
                     item = check(item)
@@ -414,20 +425,15 @@ def _convert_containers(value: Any, element: Check | None, _unused: Any) -> Any:
     if t is dict:
         return _make_dict(value, element)
     if t is tuple:
-        for i, item in enumerate(value):
-            if isinstance(item, DeferredValue):
-                raise _marker_in_tuple(i)
+        from symbo.core.tuples import as_tuple_node
+
+        return as_tuple_node(value)
     return value
 
 
-def _marker_in_tuple(index: int) -> CheckFailure:
-    failure = CheckFailure(
-        "a marker inside a tuple would never be searched (tuples are plain values); choose "
-        "among whole tuples, e.g. one_of([(1, 1), (3, 3)]), or use a list",
-        value_error=True,
-    )
-    failure.keys.append(index)
-    return failure
+def _is_tuple_node(value: Any) -> bool:
+    return type(value).__name__ == "Tuple" and isinstance(value, Symbolic) and \
+        getattr(type(value), "_sym_plain", None) is tuple
 
 
 def check_value(check: Check | None, value: Any, path: KeyPath) -> Any:

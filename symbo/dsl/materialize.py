@@ -17,6 +17,7 @@ from typing import Any
 
 from symbo.core import List, Symbolic, SymbolicValueError, clone
 from symbo.core.traversal import TraverseAction, traverse
+from symbo.core.tuples import Tuple
 from symbo.dsl.dna import DNA, DNAError, normalized
 from symbo.dsl.markers import Marker
 from symbo.dsl.points import DecisionPoint, Decisions
@@ -127,16 +128,32 @@ class _Materializer:
                 return node
             if isinstance(node, Marker) and (where is None or where(node)):
                 decided = self._decide(node, it)
-                # The marker's parent checks and converts the value as it would a value given
-                # directly (an int in a float field becomes a float, a many_of's list an sb.List).
-                parent = node._sym_parent
-                return decided if parent is None else parent._sym_check(node._sym_key, decided)
-            return node
+            elif type(node) is Tuple:  # a tuple with markers inside: a plain tuple again
+                decided = self._tuple(node, replace, it)
+            else:
+                return node
+            # The parent checks and converts the value as it would a value given directly (an
+            # int in a float field becomes a float, a many_of's list an sb.List).
+            parent = node._sym_parent
+            return decided if parent is None else parent._sym_check(node._sym_key, decided)
 
-        out = clone(value, replace=replace, memo=self.memo)
+        if type(value) is Tuple:
+            out = self._tuple(value, replace, it)
+        else:
+            out = clone(value, replace=replace, memo=self.memo)
         if next(it, None) is not None:
             raise DNAError("the DNA has more decisions than the space has markers")
         return out
+
+    def _tuple(self, node: Tuple, replace: Any, it: Iterator[tuple[DecisionPoint, DNA]]) -> tuple:
+        items = []
+        for item in node:
+            if isinstance(item, Symbolic):
+                new = replace(item)
+                items.append(clone(item, replace=replace, memo=self.memo) if new is item else new)
+            else:
+                items.append(clone(item, memo=self.memo))
+        return tuple(items)
 
     def _decide(self, marker: Marker, it: Iterator[tuple[DecisionPoint, DNA]]) -> Any:
         if marker.name is None:

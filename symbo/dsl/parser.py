@@ -33,6 +33,7 @@ import lark
 
 from symbo.core import MISSING, Dict, List, Object, SymbolicError, SymbolicValueError, registry
 from symbo.core.formatting import format as sym_format
+from symbo.core.tuples import as_tuple_node
 from symbo.core.validation import LiteralCheck, UnionCheck
 from symbo.dsl.markers import MARKER_CLASSES, Marker
 
@@ -116,8 +117,8 @@ class _Build(lark.Transformer):
     def list(self, meta: Any, children: list) -> List:
         return List([self._resolve(c, None) for c in children])
 
-    def tuple(self, meta: Any, children: list) -> tuple:
-        return tuple(self._resolve(c, None) for c in children)
+    def tuple(self, meta: Any, children: list) -> Any:
+        return as_tuple_node(tuple(self._resolve(c, None) for c in children))
 
     def pair(self, meta: Any, children: list) -> tuple[str, Any]:
         return children[0], children[1]

@@ -173,9 +173,12 @@ def test_markers_left_are_listed() -> None:
     with pytest.raises(sbt.BuildError, match=r"model.out_features: one_of\(\[1, 2\]\); lr: float_range"):
         sbt.build(sb.Dict(model=sbt.nn.Linear(2, sb.one_of([1, 2])),
                           lr=sb.float_range(0.1, 1.0)))
-    # A marker inside a tuple would not be searched: it is refused where it is written.
-    with pytest.raises(sb.SymbolicValueError, match=r"kernel_size\[0\]: a marker inside a tuple"):
-        sbt.nn.Conv2d(1, 1, (sb.one_of([1, 3]), 3))
+    # A marker inside a tuple is a decision like any other (issue 9), listed while left.
+    conv = sbt.nn.Conv2d(1, 1, (sb.one_of([1, 3], name="kh"), 3))
+    with pytest.raises(sbt.BuildError, match=r"kernel_size\[0\]: one_of\(\[1, 3\], name='kh'\)"):
+        sbt.build(conv)
+    built = sbt.build(sb.materialize(conv, sb.DNA.from_params(sb.dna_spec(conv), {"kh": 3})))
+    assert built.kernel_size == (3, 3)
 
 
 def test_meta_device_and_dtype() -> None:
