@@ -29,7 +29,7 @@ from torch import nn
 
 from symbo.backends.torch.cells import FactorizedReduce
 from symbo.backends.torch.mixed_ops import Zero
-from symbo.core import clone
+from symbo.core import clone, register
 
 PRIMITIVES = ["none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5",
               "dil_conv_3x3", "dil_conv_5x5"]
@@ -86,7 +86,7 @@ def _ops(affine: bool) -> dict[str, Callable[[int, int], nn.Module]]:
 _FINAL, _SEARCH = _ops(True), _ops(False)
 
 
-# Module-level functions (not lambdas), so a space holding them serializes by reference.
+# Module-level functions (not lambdas), registered, so a space holding them serializes by reference.
 def _define(name: str, table: dict[str, Callable[[int, int], nn.Module]], suffix: str) -> Callable:
     def op(C: int, stride: int) -> nn.Module:  # noqa: N803
         return table[name](C, stride)
@@ -101,8 +101,9 @@ SEARCH_OPS: dict[str, Callable[[int, int], nn.Module]] = {}
 for _name in PRIMITIVES:
     for _table, _suffix, _target in ((_FINAL, "", OPS), (_SEARCH, "_search", SEARCH_OPS)):
         _fn = _define(_name, _table, _suffix)
+        _fn.__module__ = __name__
         globals()[_fn.__name__] = _fn
-        _target[_name] = _fn
+        _target[_name] = register(_fn)
 del _name, _table, _suffix, _target, _fn
 
 

@@ -135,3 +135,14 @@ def test_the_papers_space_stacks_normal_and_reduction_cells_and_any_algorithm_sa
     assert net(torch.randn(2, 1, 8, 8)).shape == (2, 10)
     bns = [m for m in net.modules() if isinstance(m, nn.BatchNorm2d)]
     assert all(m.affine for m in bns)  # the final network's ops
+
+
+def test_the_papers_space_survives_json_and_text() -> None:
+    normal = sb.dag_cell(4, darts_space.PRIMITIVES, name="normal")
+    space = darts_space.network(C=4, num_classes=10, layers=3, normal=normal, reduce=sb.clone(normal),
+                                in_channels=1)
+    back = sb.from_json(sb.to_json(space))
+    assert sb.eq(back, space) and back.cells[0].ops["sep_conv_3x3"] is darts_space.SEARCH_OPS["sep_conv_3x3"]
+    assert sb.eq(sb.parse(sb.format(normal)), normal)
+    dna = sb.random_dna(sb.dna_spec(space), seed=0)
+    assert sb.eq(sb.materialize(back, dna), sb.materialize(space, dna))

@@ -223,3 +223,19 @@ def test_amp_means_the_same_for_darts_oneshot_and_fit() -> None:
         sbt.DARTS(toy_space(), order=2, amp=torch.float16)
     with pytest.raises(TypeError, match=r"unknown setting 'arch_lrr'; the settings are: mode, order, "):
         sbt.DARTS(toy_space(), arch_lrr=1e-3)
+
+
+def test_the_weight_optimizer_can_take_the_supernets_own_parameter_groups() -> None:
+    def groups(model: nn.Module) -> list[dict]:
+        matrices = [p for p in model.parameters() if p.dim() >= 2]
+        vectors = [p for p in model.parameters() if p.dim() < 2]
+        return [{"params": matrices}, {"params": vectors, "weight_decay": 0.0}]
+
+    adamw = sbt.optim.AdamW(params=sbt.param_groups(groups), lr=1e-3, weight_decay=0.1)
+    darts = sbt.DARTS(toy_space(), seed=0, device="cpu", weight_optimizer=adamw)
+    darts.setup()
+    opt = darts.trainer.optimizer
+    assert [g["weight_decay"] for g in opt.param_groups] == [0.1, 0.0]
+    assert sum(len(g["params"]) for g in opt.param_groups) == len(darts.weight_parameters())
+    trained = {id(p) for g in opt.param_groups for p in g["params"]}
+    assert not {id(a) for a in darts.arch_parameters()} & trained

@@ -243,8 +243,10 @@ class DARTS(StepsMixin, UnrolledMixin, SelectionMixin, CheckpointMixin, Plotting
             except TypeError:
                 steps = None
         if self.epoch >= epochs:
-            warnings.warn(f"this search has run {self.epoch} epochs already, epochs={epochs}: nothing "
-                          "to train (epochs is the length of the whole search)", RuntimeWarning, stacklevel=2)
+            warnings.warn(f"this search has run {self.epoch} epochs already, epochs={epochs}: nothing to "
+                          "train. epochs is the length of the whole search: to log or checkpoint every "
+                          "epoch, run search(..., epochs=N, callback=fn) once (fn(epoch, darts) after each "
+                          "epoch); to go on, pass a larger epochs", RuntimeWarning, stacklevel=2)
             if self.result is not None:
                 return self.result.dna
         nan_reason: str | None = None
