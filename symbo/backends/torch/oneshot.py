@@ -52,6 +52,7 @@ from symbo.backends.torch.mixed_ops import DecisionState, Relaxation
 from symbo.backends.torch.random_state import global_rng_state, set_global_rng_state
 from symbo.backends.torch.supernet import (
     Analysis,
+    RelaxationError,
     dna_of_program,
     dna_values,
     normalize_fixed,
@@ -185,7 +186,12 @@ class OneShot:
         """The path of one architecture: a DNA of the space, or a program materialized from it."""
         dna = program_or_dna if isinstance(program_or_dna, DNA) else dna_of_program(
             self.space, self.spec, program_or_dna)
-        return path_of(self.decisions, dna_values(self.spec, dna))
+        values = dna_values(self.spec, dna)
+        for key, value in self.fixed.items():
+            if key in values and values[key] != value:
+                raise RelaxationError(f"decision {key!r} is fixed to {value!r} in this OneShot (its supernet "
+                                      f"is built so); this architecture has {values[key]!r}")
+        return path_of(self.decisions, values)
 
     # ---- training ------------------------------------------------------------------------------
     def train(self, train_loader: Iterable[Any], epochs: int = 1, *, device: str | torch.device | None = None,

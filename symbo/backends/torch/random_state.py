@@ -24,7 +24,9 @@ def global_rng_state() -> dict[str, Any]:
     try:
         import numpy as np
 
-        state["numpy"] = np.random.get_state()
+        kind, keys, pos, has_gauss, cached = np.random.get_state()
+        # plain values, so torch.load(weights_only=True) (its default) reads a saved state
+        state["numpy"] = (str(kind), [int(k) for k in keys], int(pos), int(has_gauss), float(cached))
     except ImportError:  # pragma: no cover - numpy is a dependency of symbo
         pass
     return state
@@ -42,7 +44,8 @@ def set_global_rng_state(state: Mapping[str, Any]) -> None:
     if "numpy" in state:
         import numpy as np
 
-        np.random.set_state(state["numpy"])
+        kind, keys, pos, has_gauss, cached = state["numpy"]
+        np.random.set_state((kind, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
 
 
 __all__ = ["global_rng_state", "set_global_rng_state"]

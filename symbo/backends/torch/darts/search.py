@@ -162,6 +162,8 @@ class DARTS(StepsMixin, UnrolledMixin, SelectionMixin, CheckpointMixin, Plotting
         """The DNA by weight magnitude now (decisions fixed by perturbation stay fixed): the
         argmax per decision; per node of a cell, the top ``in_degree`` edges by their strongest
         op other than 'none', each with that op."""
+        if self.supernet is None and self.analysis.states():
+            raise ValueError("no architecture weights yet: run search() (or load_state_dict()) first")
         values = magnitude_values(self.decisions, self.relaxation.fixed)
         values.update(self.fixed)
         return derive_dna(self.spec, values)
