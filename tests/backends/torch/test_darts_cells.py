@@ -143,6 +143,17 @@ def test_a_search_on_cells_returns_a_genotype_to_retrain() -> None:
     assert model(TRAIN[0][0]).shape == (32, 2)
 
 
+@pytest.mark.parametrize("mode,order", [("gumbel", 1), ("single_path", 1), ("softmax", 2)])
+def test_every_mode_searches_cells(mode: str, order: int) -> None:
+    darts = sbt.DARTS(space(layers=1), mode=mode, order=order, seed=0, device="cpu", arch_lr=3e-2,
+                      temperature=(1.0, 0.5))
+    dna = darts.search(TRAIN[:2], VAL[:1], epochs=1, eval_batches=1)
+    genotype = darts.materialize(dna).cells[0].cell.genotype()
+    assert len(genotype) == 4 and "none" not in {op for op, _ in genotype}
+    assert darts.decisions["reduce"].alpha.grad is None  # steps applied, gradients cleared
+    assert not torch.equal(darts.decisions["reduce"].alpha, darts._alpha_start["reduce"])
+
+
 def test_perturbation_selection_takes_both_of_wang_et_als_steps_on_cells() -> None:
     # one layer: one cell, a reduction cell
     darts = sbt.DARTS(space(layers=1), seed=0, device="cpu", arch_lr=3e-2, selection="perturbation",
