@@ -34,7 +34,7 @@ from symbo.backends.torch import darts_space, datasets, nn, optim
 from symbo.backends.torch.batches import Precision
 from symbo.backends.torch.build import BuildError, Built, NetworkError, build
 from symbo.backends.torch.cells import CellError, Genotype, genotype
-from symbo.backends.torch.darts import DARTS, DARTSSettings, SearchResult
+from symbo.backends.torch.darts import DARTS, DARTSSettings, SearchResult, SearchWarning
 from symbo.backends.torch.lr_scheduler import register_all as _register_schedulers
 from symbo.backends.torch.mixed_ops import ChannelMask, MixedOp, Zero
 from symbo.backends.torch.oneshot import OneShot
@@ -65,6 +65,7 @@ def register_all() -> list[str]:
 __all__ = [
     "Built", "BuildError", "CellError", "CellStack", "ChannelMask", "DARTS", "DARTSSettings", "DagCell",
     "Genotype", "MixedOp", "NetworkError", "OneShot", "ParamGroups", "Precision", "RelaxationError",
-    "SearchResult", "Zero", "build", "darts_space", "datasets", "evaluate", "fit", "genotype", "nn",
-    "optim", "param_groups", "register_all", "relaxable", "seed_everything", "train_epoch", "use_threads",
+    "SearchResult", "SearchWarning", "Zero", "build", "darts_space", "datasets", "evaluate", "fit",
+    "genotype", "nn", "optim", "param_groups", "register_all", "relaxable", "seed_everything",
+    "train_epoch", "use_threads",
 ]

@@ -185,9 +185,10 @@ def test_candidates_returning_tuples_are_mixed_leaf_by_leaf_or_named_in_the_erro
 def test_a_search_whose_alphas_barely_moved_says_so() -> None:
     train, val = loaders()
     paper = sbt.DARTS(toy_space(), seed=0, device="cpu")  # the paper's arch_lr=3e-4, one short epoch
-    with pytest.warns(UserWarning, match=r"softmax\(alpha\) moved by at most 0\.00\d+ in 1 epochs.*close to "
-                                         r"the initialization.*raise arch_lr"):
+    with pytest.warns(sbt.SearchWarning, match=r"softmax\(alpha\) moved by at most 0\.00\d+ in 1 epochs.*"
+                                              r"close to the initialization.*raise arch_lr") as caught:
         paper.search(train, val, epochs=1)
+    assert isinstance(caught[0].message, UserWarning) and isinstance(caught[0].message, RuntimeWarning)
     assert paper.result.alpha_change < 0.01
     moved = new_darts()
     with warnings_as_errors():

@@ -85,7 +85,7 @@ markers inside the candidates of a choice it leaves to DARTS; give those to DART
 True
 """
 
-from symbo.backends.torch.darts.search import DARTS, SearchResult
+from symbo.backends.torch.darts.search import DARTS, SearchResult, SearchWarning
 from symbo.backends.torch.darts.settings import DARTSSettings
 
-__all__ = ["DARTS", "DARTSSettings", "SearchResult"]
+__all__ = ["DARTS", "DARTSSettings", "SearchResult", "SearchWarning"]

@@ -36,6 +36,12 @@ from symbo.dsl.spec import DNASpec
 Callback = Callable[[int, Any], Any]
 
 
+class SearchWarning(UserWarning, RuntimeWarning):
+    """A search result to look at twice: a non-finite loss that stopped it, architecture weights
+    that barely moved, nothing left to train. (Both a UserWarning and a RuntimeWarning, so either
+    filter catches it.)"""
+
+
 @attrs.define
 class SearchResult:
     """What the last ``search`` found and how it ended.
@@ -248,7 +254,7 @@ class DARTS(StepsMixin, UnrolledMixin, SelectionMixin, CheckpointMixin, Plotting
             warnings.warn(f"this search has run {self.epoch} epochs already, epochs={epochs}: nothing to "
                           "train. epochs is the length of the whole search: to log or checkpoint every "
                           "epoch, run search(..., epochs=N, callback=fn) once (fn(epoch, darts) after each "
-                          "epoch); to go on, pass a larger epochs", RuntimeWarning, stacklevel=2)
+                          "epoch); to go on, pass a larger epochs", SearchWarning, stacklevel=2)
             if self.result is not None:
                 return self.result.dna
         nan_reason: str | None = None
@@ -330,7 +336,7 @@ class DARTS(StepsMixin, UnrolledMixin, SelectionMixin, CheckpointMixin, Plotting
             where = (f"epoch {self._best[1]} (score {self._best[0]:.4g})" if self._best
                      else "the last step before it (no epoch had ended)")
             warnings.warn(f"DARTS stopped: {nan_reason}; keeping the architecture weights of "
-                          f"{where}, selected by magnitude", RuntimeWarning, stacklevel=3)
+                          f"{where}, selected by magnitude", SearchWarning, stacklevel=3)
             dna = self.derive()
         elif self.settings.selection == "perturbation" and not stopped:
             values = self._select_by_perturbation(train_loader, val_loader, loss_fn, eval_batches,
@@ -347,7 +353,7 @@ class DARTS(StepsMixin, UnrolledMixin, SelectionMixin, CheckpointMixin, Plotting
                 f"min_alpha_change={self.settings.min_alpha_change}): the derived architecture is "
                 "close to the initialization, not a finding. Search longer, raise arch_lr (the "
                 "paper's 3e-4 is meant for 50 epochs of CIFAR-10), or use selection='perturbation'",
-                UserWarning, stacklevel=3)
+                SearchWarning, stacklevel=3)
         self.result = SearchResult(
             dna=dna, nan_stopped=nan_reason is not None, stop_reason=nan_reason,
             best_epoch=self._best[1] if self._best else None,
@@ -377,4 +383,4 @@ class DARTS(StepsMixin, UnrolledMixin, SelectionMixin, CheckpointMixin, Plotting
                 alpha.copy_(value)
 
 
-__all__ = ["DARTS", "SearchResult"]
+__all__ = ["DARTS", "SearchResult", "SearchWarning"]
