@@ -13,7 +13,7 @@ the paper: 16), ``--layers`` cells (3: normal, reduction, reduction; the paper: 
   (lr 3e-3, the paper's betas and decay), the paper's derivation; one search per
   ``--search-seeds`` seed.
 * **OneShot**: ``sbt.OneShot`` trained ``--oneshot-epochs`` on the first half (uniform single
-  paths, Adam lr 3e-3, cosine); every architecture above scored with the shared weights on the
+  paths, Adam lr 1e-2, cosine); every architecture above scored with the shared weights on the
   second half (BatchNorm statistics recomputed on 10 batches of the first); then regularized
   evolution (population 10, tournament 3) over ``--evolution-trials`` candidates scored the same
   way, its best retrained.
@@ -131,7 +131,7 @@ class Bench:
 
     def oneshot(self) -> tuple[sbt.OneShot, float]:
         start = time.perf_counter()
-        ws = sbt.OneShot(self.space, seed=0, device="cpu", optimizer=sbt.optim.Adam(lr=3e-3))
+        ws = sbt.OneShot(self.space, seed=0, device="cpu", optimizer=sbt.optim.Adam(lr=1e-2))
         ws.train(self.search_train, epochs=self.args.oneshot_epochs)
         return ws, time.perf_counter() - start
 
@@ -155,11 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--channels", type=int, default=4)
     parser.add_argument("--layers", type=int, default=3)
     parser.add_argument("--random-archs", type=int, default=20, help=">= 20 for the Kendall tau")
-    parser.add_argument("--retrain-epochs", type=int, default=8)
+    parser.add_argument("--retrain-epochs", type=int, default=4)
     parser.add_argument("--retrain-seeds", type=int, default=2)
-    parser.add_argument("--search-epochs", type=int, default=10)
+    parser.add_argument("--search-epochs", type=int, default=8)
     parser.add_argument("--search-seeds", type=int, default=2)
-    parser.add_argument("--oneshot-epochs", type=int, default=20)
+    parser.add_argument("--oneshot-epochs", type=int, default=100)
     parser.add_argument("--evolution-trials", type=int, default=40)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--verbose", action="store_true")

@@ -102,6 +102,7 @@ class _CellModule(nn.Module):
         if in_channels is not None and len(in_channels) != num_inputs:
             raise CellError(f"in_channels: one width per input ({num_inputs}), got {tuple(in_channels)}")
         self.in_channels = None if in_channels is None else tuple(int(c) for c in in_channels)
+        self.where = ""  # the key path of the cell's recipe in its space, for error messages
         pre: list[nn.Module] = []
         for k in range(num_inputs):
             c_in = C if self.in_channels is None else self.in_channels[k]
@@ -120,7 +121,7 @@ class _CellModule(nn.Module):
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         if len(inputs) != self.num_inputs:
             hint = " (call it as cell(s0, s1))" if self.num_inputs == 2 else ""
-            raise CellError(f"{type(self).__name__} with {self.num_inputs} input(s) was called with "
+            raise CellError(f"{self._name()} with {self.num_inputs} input(s) was called with "
                             f"{len(inputs)}{hint}")
         states = []
         for k, (x, pre) in enumerate(zip(inputs, self.preprocess)):
@@ -128,7 +129,7 @@ class _CellModule(nn.Module):
             if x.dim() < 2 or x.shape[1] != expected:
                 got = x.shape[1] if x.dim() >= 2 else "no"
                 raise CellError(
-                    f"{type(self).__name__}: input {k} has {got} channels (shape {tuple(x.shape)}) "
+                    f"{self._name()}: input {k} has {got} channels (shape {tuple(x.shape)}) "
                     f"but the cell expects {expected} (C={self.C}"
                     + (f", in_channels={self.in_channels})" if self.in_channels else ")")
                     + "; give C the input's width, or in_channels=(...) to add 1x1 preprocessing")
@@ -136,6 +137,9 @@ class _CellModule(nn.Module):
         for i in range(self.num_nodes):
             states.append(self.node(i, states))
         return torch.cat([states[j] for j in self.concat], dim=1)
+
+    def _name(self) -> str:
+        return f"{type(self).__name__} at {self.where}" if self.where else type(self).__name__
 
     def node(self, i: int, states: list[torch.Tensor]) -> torch.Tensor:
         raise NotImplementedError

@@ -188,6 +188,10 @@ def test_cell_spaces_darts_cannot_relax_are_clear_errors() -> None:
     node_ops = sbt.DagCell(sb.dag_cell(2, NAMES, edge_ops=False), 2, OPS)
     with pytest.raises(sbt.RelaxationError, match="one op per node cannot be relaxed"):
         sbt.DARTS(node_ops, device="cpu")
+    narrow = sbt.CellStack(stem=sbt.nn.Conv2d(1, 3, 1), cells=[sbt.DagCell(sb.dag_cell(2, NAMES), 2, OPS)],
+                           head=sbt.nn.Identity())
+    with pytest.raises(sbt.CellError, match=r"SearchCell at cells\[0\]: input 0 has 3 channels .*expects 2"):
+        sbt.DARTS(narrow, device="cpu").setup()(TRAIN[0][0])
     bare = sb.Dict(cell=sb.dag_cell(2, NAMES))
     with pytest.raises(sbt.RelaxationError, match=r"relaxed when the cell is given to sbt.DagCell"):
         sbt.DARTS(bare, device="cpu")

@@ -87,11 +87,14 @@ class SupernetBuilder:
         state = self._state(key)
         assert isinstance(state, CellState)
         args = {k: build(v) for k, v in recipe.sym_items() if k != "cell"}
+        where = str(recipe.sym_path) or "<root>"
         try:
-            return SearchCell(state, self.relaxation, **args)
+            cell = SearchCell(state, self.relaxation, **args)
         except Exception as e:
-            raise RelaxationError(f"the search cell of {sym_format(recipe, compact=True)[:80]} fails to "
-                                  f"build: {type(e).__name__}: {e}") from e
+            raise RelaxationError(f"{where}: the search cell of {sym_format(recipe, compact=True)[:80]} "
+                                  f"fails to build: {type(e).__name__}: {e}") from e
+        cell.where = where
+        return cell
 
     def _marker(self, marker: Marker) -> Any:
         info = self.analysis.infos[id(marker)]
