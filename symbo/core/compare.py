@@ -204,8 +204,12 @@ def sym_hash(value: Any) -> int:
             return hash((list, _hash_seq(list.__iter__(value))))
         if isinstance(value, dict):
             return hash((dict, frozenset((k, sym_hash(v)) for k, v in dict.items(value))))
-        if getattr(t, "_sym_plain", None) is tuple:  # sb.Tuple: equal to the plain tuple
+        plain = getattr(t, "_sym_plain", None)
+        if plain is tuple:  # sb.Tuple: equal to the plain tuple
             return hash((tuple, _hash_seq(v for _, v in value.sym_items())))
+        if plain is functools.partial:  # a Partial node: equal to the plain partial
+            return hash((functools.partial, sym_hash(value.func), sym_hash(value.args),
+                         sym_hash(value.keywords)))
         names = _field_names(t)
         if names is None or getattr(t, "_sym_dynamic_check", None) is not None:
             return hash((t, tuple((k, sym_hash(v)) for k, v in value.sym_items())))

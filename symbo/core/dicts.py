@@ -30,7 +30,7 @@ from symbo.core.errors import SymbolicKeyError, SymbolicTypeError, at
 from symbo.core.keypath import Key, KeyPath
 from symbo.core.lists import List
 from symbo.core.node import MISSING, FieldUpdate, Symbolic, Undo, _link, notify_or_undo
-from symbo.core.tuples import as_tuple_node
+from symbo.core.tuples import VALUE_TYPES, as_value_node
 from symbo.core.validation import Check, CheckFailure
 
 
@@ -87,8 +87,8 @@ class Dict(_Container, dict):
                         value = List(value)
                     elif t is dict:
                         value = Dict(value)
-                    elif t is tuple:
-                        value = as_tuple_node(value)
+                    elif t in VALUE_TYPES:
+                        value = as_value_node(value)
                 if isinstance(value, Symbolic):
                     value = self._sym_adopt(value, key)
                 setitem(self, key, value)
@@ -183,8 +183,8 @@ class Dict(_Container, dict):
                 return List(value)
             if t is dict:
                 return Dict(value)
-            if t is tuple:
-                return as_tuple_node(value)
+            if t in VALUE_TYPES:
+                return as_value_node(value)
             return value
         except CheckFailure as e:
             raise e.to_error(_path_of(self, key)) from None

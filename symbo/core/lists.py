@@ -33,7 +33,7 @@ from symbo.core.containers import (
 from symbo.core.errors import SymbolicKeyError, SymbolicTypeError, at
 from symbo.core.keypath import Key, KeyPath
 from symbo.core.node import MISSING, FieldUpdate, Symbolic, Undo, _link, notify_or_undo
-from symbo.core.tuples import as_tuple_node
+from symbo.core.tuples import VALUE_TYPES, as_value_node
 from symbo.core.validation import Check, CheckFailure
 
 
@@ -81,8 +81,8 @@ class List(_Container, list):
                         item = List(item)
                     elif t is dict:
                         item = _c.Dict(item)
-                    elif t is tuple:
-                        item = as_tuple_node(item)
+                    elif t in VALUE_TYPES:
+                        item = as_value_node(item)
                 if isinstance(item, Symbolic):
                     item = self._sym_adopt(item, i)
                 append(self, item)
@@ -143,8 +143,8 @@ class List(_Container, list):
                 return List(value)
             if t is dict:
                 return _c.Dict(value)
-            if t is tuple:
-                return as_tuple_node(value)
+            if t in VALUE_TYPES:
+                return as_value_node(value)
             return value
         except CheckFailure as e:
             raise e.to_error(_path_of(self, key)) from None

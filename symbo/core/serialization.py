@@ -32,7 +32,8 @@ from symbo.core.containers import Dict, List
 from symbo.core.errors import SerializationError, SymbolicError, at
 from symbo.core.keypath import KeyPath
 from symbo.core.node import MISSING, Symbolic
-from symbo.core.tuples import Tuple, as_tuple_node
+from symbo.core.partials import Partial
+from symbo.core.tuples import Tuple, as_tuple_node, as_value_node
 
 TYPE_KEY = "_type"
 REF_KEY = "_ref"
@@ -104,6 +105,8 @@ def _to(value: Any, hide: bool = False) -> Any:
                     out[key] = _to(v, hide)
                 return out
             cls = type(value)
+            if cls is Partial:
+                return _partial_to_json(value.to_plain())
             if cls is Tuple:
                 items = []
                 for key, v in value.sym_items():  # noqa: B007 - read on error
@@ -315,7 +318,7 @@ def _from(data: Any, unknown: bool = False) -> Any:
         if type_name == _MISSING:
             return MISSING
         if type_name == _PARTIAL:
-            return _partial_from_json(data, unknown)
+            return as_value_node(_partial_from_json(data, unknown))
         if unknown and not _known(type_name):
             fields = {}
             for key, v in data.items():

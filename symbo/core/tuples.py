@@ -25,6 +25,7 @@ symbo.core.errors.SymbolicTypeError: betas[0]: expected float, got str 'a'
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -42,10 +43,14 @@ def holds_deferred(value: Any) -> bool:
         return True
     if isinstance(value, Symbolic):
         return any(holds_deferred(v) for v in value.sym_values())
-    if type(value) in (tuple, list):
+    t = type(value)
+    if t is tuple or t is list:
         return any(holds_deferred(v) for v in value)
-    if type(value) is dict:
+    if t is dict:
         return any(holds_deferred(v) for v in value.values())
+    if t is functools.partial:
+        return holds_deferred(value.func) or holds_deferred(value.args) or \
+            holds_deferred(value.keywords)
     return False
 
 
@@ -156,6 +161,8 @@ class Tuple(_Container):
         """The plain tuple of the items."""
         return tuple(self._sym_values)
 
+    to_plain = to_tuple
+
     def __len__(self) -> int:
         return len(self._sym_values)
 
@@ -207,3 +214,20 @@ def as_tuple_node(value: tuple, item_check: ItemCheck | None = None) -> Any:
     if not holds_deferred(value):
         return value
     return Tuple(value, item_check=item_check)
+
+
+VALUE_TYPES = (tuple, functools.partial)  # values that become nodes when markers are inside
+
+
+def as_value_node(value: Any) -> Any:
+    """A tuple or ``functools.partial`` holding a marker as its tree node (``sb.Tuple``,
+    ``Partial``); anything else as it is."""
+    if not holds_deferred(value):
+        return value
+    if type(value) is tuple:
+        return Tuple(value)
+    if type(value) is functools.partial:
+        from symbo.core.partials import Partial
+
+        return Partial.of(value)
+    return value

@@ -289,6 +289,10 @@ class CallableCheck(Check):
     __slots__ = ()
 
     def _check(self, value: Any) -> Any:
+        if type(value) is functools.partial:  # markers in its arguments: a Partial node
+            from symbo.core.tuples import as_value_node
+
+            return as_value_node(value)
         if callable(value):
             return value
         wrapped = getattr(type(value), "_sym_wrapped", None)  # a recipe of a callable class
@@ -424,10 +428,10 @@ def _convert_containers(value: Any, element: Check | None, _unused: Any) -> Any:
         return _make_list(value, element)
     if t is dict:
         return _make_dict(value, element)
-    if t is tuple:
-        from symbo.core.tuples import as_tuple_node
+    if t is tuple or t is functools.partial:
+        from symbo.core.tuples import as_value_node
 
-        return as_tuple_node(value)
+        return as_value_node(value)
     return value
 
 

@@ -105,9 +105,20 @@ def _space_from_dict(space: Decisions, values: dict[str, Any], used: set[str], r
         picks = []
         for pos, item in enumerate(items):
             v = from_value(d, item, key)
-            sub = _space_from_dict(d.branch(v), values, used, _under(d, did, v, pos, rewrites),
-                                   from_value, noun)
-            picks.append(DNA(v, sub))
+            # Equal candidates have equal params: take the first whose decisions are given.
+            options = d.equivalents(v) if noun == "values" else (v,)
+            for n, option in enumerate(options):
+                tried = set(used)
+                try:
+                    sub = _space_from_dict(d.branch(option), values, tried,
+                                           _under(d, did, option, pos, rewrites), from_value, noun)
+                except DNAError:
+                    if n == len(options) - 1:
+                        raise
+                    continue
+                used |= tried
+                picks.append(DNA(option, sub))
+                break
         children.append(d.join(picks))
     return tuple(children)
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from symbo.core import List, Symbolic, SymbolicValueError, clone
+from symbo.core.partials import Partial
 from symbo.core.traversal import TraverseAction, traverse
 from symbo.core.tuples import Tuple
 from symbo.dsl.dna import DNA, DNAError, normalized
@@ -128,8 +129,8 @@ class _Materializer:
                 return node
             if isinstance(node, Marker) and (where is None or where(node)):
                 decided = self._decide(node, it)
-            elif type(node) is Tuple:  # a tuple with markers inside: a plain tuple again
-                decided = self._tuple(node, replace, it)
+            elif type(node) in _VALUE_NODES:  # a tuple or partial with markers: plain again
+                decided = clone(node, replace=replace, memo=self.memo).to_plain()
             else:
                 return node
             # The parent checks and converts the value as it would a value given directly (an
@@ -137,23 +138,13 @@ class _Materializer:
             parent = node._sym_parent
             return decided if parent is None else parent._sym_check(node._sym_key, decided)
 
-        if type(value) is Tuple:
-            out = self._tuple(value, replace, it)
+        if type(value) in _VALUE_NODES:
+            out = clone(value, replace=replace, memo=self.memo).to_plain()
         else:
             out = clone(value, replace=replace, memo=self.memo)
         if next(it, None) is not None:
             raise DNAError("the DNA has more decisions than the space has markers")
         return out
-
-    def _tuple(self, node: Tuple, replace: Any, it: Iterator[tuple[DecisionPoint, DNA]]) -> tuple:
-        items = []
-        for item in node:
-            if isinstance(item, Symbolic):
-                new = replace(item)
-                items.append(clone(item, replace=replace, memo=self.memo) if new is item else new)
-            else:
-                items.append(clone(item, memo=self.memo))
-        return tuple(items)
 
     def _decide(self, marker: Marker, it: Iterator[tuple[DecisionPoint, DNA]]) -> Any:
         if marker.name is None:
@@ -179,6 +170,7 @@ class _Materializer:
 
 
 _ATOMS = frozenset((int, float, str, bool, type(None)))
+_VALUE_NODES = (Tuple, Partial)
 _REF: Any = None  # ValueReference, set on first import of the references module
 
 

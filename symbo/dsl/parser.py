@@ -24,6 +24,7 @@ True
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import re
 from importlib import resources
@@ -33,7 +34,7 @@ import lark
 
 from symbo.core import MISSING, Dict, List, Object, SymbolicError, SymbolicValueError, registry
 from symbo.core.formatting import format as sym_format
-from symbo.core.tuples import as_tuple_node
+from symbo.core.tuples import as_tuple_node, as_value_node
 from symbo.core.validation import LiteralCheck, UnionCheck
 from symbo.dsl.markers import MARKER_CLASSES, Marker
 
@@ -157,6 +158,12 @@ class _Build(lark.Transformer):
                 raise self._error(meta, f"{name}(): argument {key!r} given twice")
             else:
                 kwargs[key] = value
+        if name == "partial":  # functools.partial, as sb.format writes one
+            resolved = [self._resolve(a, None) for a in args]
+            if not resolved or not callable(resolved[0]) and not isinstance(resolved[0], Marker):
+                raise self._error(meta, "partial() needs a function first")
+            return as_value_node(functools.partial(
+                resolved[0], *resolved[1:], **{k: self._resolve(v, None) for k, v in kwargs.items()}))
         cls = MARKER_CLASSES.get(name)
         if cls is None:
             try:

@@ -266,6 +266,11 @@ class DecisionPoint:
         """The pick value whose :meth:`param` is ``param``; DNAError naming ``key`` if none."""
         raise NotImplementedError
 
+    def equivalents(self, value: Any) -> tuple[Any, ...]:
+        """The pick values whose param equals that of ``value`` (``value`` first): equal
+        candidates of a choice, which params cannot tell apart."""
+        return (value,)
+
     # ---- search -----------------------------------------------------------------------------
     def random(self, rng: random.Random) -> DNA:
         """A uniformly random DNA of this decision (with random sub-decisions)."""
@@ -426,6 +431,11 @@ class Choice(DecisionPoint):
         shown = [c.value for c in self.candidates]
         raise DNAError(f"{key}: {param!r} is not one of the candidates "
                        f"{shown if len(shown) <= 10 else shown[:10] + ['...']}")
+
+    def equivalents(self, value: Any) -> tuple[Any, ...]:
+        target = self.candidates[value].value
+        return (value, *(i for i, c in enumerate(self.candidates)
+                         if i != value and _same(c.value, target)))
 
     # ---- search -----------------------------------------------------------------------------
     def fresh(self, index: int, rng: random.Random) -> DNA:

@@ -255,3 +255,38 @@ def test_identity_does_not_depend_on_other_registered_names(tmp_path: Path) -> N
     study = sb.tune(lambda p: float(p.head.width), space, sb.algorithms.Grid(), num_trials=2,
                     storage=url, study_name="i", load_if_exists=True)
     assert len(study.trials) == 2
+
+
+TORCH_WRITER = textwrap.dedent('''
+    import sys
+    import torch.nn.functional as F
+    import symbo as sb
+
+    space = sb.Dict(act=sb.one_of([F.relu, F.gelu], name="act"),
+                    lr=sb.float_range(0.01, 0.1, name="lr"))
+    sb.tune(lambda p: p.lr, space, sb.algorithms.Random(seed=0), num_trials=4,
+            storage=sys.argv[1], study_name="t")
+''')
+
+
+@pytest.mark.slow
+def test_torch_functions_are_shown_by_a_process_that_did_not_import_torch(tmp_path: Path):
+    pytest.importorskip("torch")
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    _run(tmp_path, TORCH_WRITER, url)
+    for command in ("show", "best"):
+        done = subprocess.run([sys.executable, "-m", "symbo", command, url, "--study", "t"],
+                              capture_output=True, text=True, cwd=tmp_path, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert "torch.nn.functional.relu" in done.stdout or \
+            "torch.nn.functional.gelu" in done.stdout
+    out = _run(tmp_path, textwrap.dedent('''
+        import json, sys
+        import symbo as sb
+        study = sb.load_study(sys.argv[1], "t")
+        print(json.dumps(["torch" in sys.modules, study.space_error,
+                          [t.params["act"] for t in study.trials]]))
+    '''), url)
+    imported, error, acts = json.loads(out)
+    assert not imported and "import 'torch.nn.functional'" in error
+    assert set(acts) <= {"torch.nn.functional.relu", "torch.nn.functional.gelu"}
