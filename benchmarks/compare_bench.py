@@ -65,12 +65,14 @@ GP_PEER = {"Optuna GPSampler": lambda s: peers.OptunaSampler(kind="gp", seed=s)}
 
 
 def run(problem: problems.Problem, seeds: int, trials: int, gp_seeds: int,
-        out: str) -> dict[str, sb.Comparison]:
+        out: str, only: str | None = None) -> dict[str, sb.Comparison]:
     results = {}
     calls = [("main", {**symbo_algorithms(), **peer_algorithms()}, seeds)]
     if gp_seeds:
         calls.append(("gp", GP_PEER, gp_seeds))
     for label, algorithms, n in calls:
+        if only is not None and label != only:
+            continue
         path = os.path.join(out, f"{problem.name}.{label}.json")
         start = time.perf_counter()
         res = sb.compare(problem.objective, problem.space, algorithms, seeds=n, num_trials=trials,
@@ -163,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gp-seeds", type=int, default=5)
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "data", "compare"))
     parser.add_argument("--report", action="store_true", help="only print the tables of saved runs")
+    parser.add_argument("--only", choices=("main", "gp"), help="run only this comparison")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     names = args.problem or list(problems.PROBLEMS)
@@ -170,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         problem = problems.PROBLEMS[name]
         if not args.report:
-            run(problem, args.seeds, args.trials, args.gp_seeds, args.out)
+            run(problem, args.seeds, args.trials, args.gp_seeds, args.out, args.only)
         found = load(name, args.out)
         if not found:
             continue

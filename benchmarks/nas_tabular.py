@@ -1,4 +1,4 @@
-"""Builds the tabular NAS benchmark shipped in ``benchmarks/data/nas_tabular.json``.
+"""Builds the tabular NAS benchmark shipped in ``benchmarks/data/nas_tabular_{dataset}.json``.
 
 The cell space is NAS-Bench-201's shape on a small MLP: a cell of 4 nodes (node 0 is the
 cell's input, node 3 its output); each of the 6 edges ``i -> j`` (``i < j``) carries one of 4
@@ -21,8 +21,8 @@ independent training), which makes the whole table a few minutes of one CPU core
 
 Run (one thread, low priority; it logs progress to stderr)::
 
-    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/nas_tabular.py \
-        [--out benchmarks/data/nas_tabular.json]
+    for d in digits breast_cancer; do OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python \
+        benchmarks/nas_tabular.py --datasets $d --out benchmarks/data/nas_tabular_$d.json; done
 
 Architecture ``k`` has edge ``e``'s operation ``OPS[(k // 4**e) % 4]``, edges in the order of
 ``EDGES``; :mod:`benchmarks.problems` reads the table.

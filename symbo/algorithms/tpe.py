@@ -20,6 +20,10 @@ under the chosen candidates from their own estimators. The positions of a ``many
 
 Proposals still waiting for feedback count as bad trials (``constant_liar``), so parallel
 workers spread out instead of proposing the same point. Failed trials are dropped.
+``dedup=True`` (the default) never proposes a point twice while it can help it: a proposal
+equal to an earlier one is drawn again (up to 20 times), then replaced by a random unseen
+point. On categorical spaces Optuna's TPE (and ours without it) spends most of a 200-trial
+budget re-evaluating the same few points (74 distinct of 200 on NAS-like).
 
 >>> import symbo as sb
 >>> from symbo.algorithms.tpe import TPE
@@ -44,6 +48,7 @@ from symbo.dsl.materialize import random_dna
 from symbo.dsl.spec import Choice, FloatDecision, Space
 
 _FLOAT, _INT, _CHOICE = "float", "int", "choice"
+_DEDUP_TRIES = 20   # redraws (then random points) before a proposal may repeat an earlier one
 
 
 class _Dim:
@@ -184,7 +189,8 @@ class TPE(Algorithm, type_name="symbo.algorithms.TPE"):
     (Optuna's default). ``num_candidates`` points are drawn from the good density per
     decision (per group with ``multivariate``). ``prior_weight`` weighs the prior component;
     ``consider_endpoints`` lets the kernels at the ends of a range widen to the ends.
-    ``constant_liar`` counts proposals without feedback as bad trials.
+    ``constant_liar`` counts proposals without feedback as bad trials. ``dedup`` redraws
+    proposals equal to earlier ones (turn it off for noisy objectives you want re-measured).
 
     >>> import symbo as sb
     >>> from symbo.algorithms.tpe import TPE
@@ -209,6 +215,7 @@ class TPE(Algorithm, type_name="symbo.algorithms.TPE"):
     constant_liar: bool = True
     seed: int | None = None
     max_good: int = 25
+    dedup: bool = True
 
     def _setup(self, spec: DNASpec) -> None:
         checks = [
@@ -250,6 +257,7 @@ class TPE(Algorithm, type_name="symbo.algorithms.TPE"):
         self._scores = np.empty(0)
         self._num_completed = 0
         self._pending: list[tuple[DNA, dict[int, np.ndarray]]] = []
+        self._seen: set[DNA] = set()
 
     # ---- the algorithm interface ---------------------------------------------------------------
     def propose(self) -> DNA:
@@ -257,7 +265,18 @@ class TPE(Algorithm, type_name="symbo.algorithms.TPE"):
             dna = random_dna(self.spec, self._rng)
         else:
             rng = np.random.default_rng(self._rng.getrandbits(64))
-            dna = DNA(None, self._sample_group(self._root, rng, self._good_mask()), self.spec)
+            good = self._good_mask()
+            dna = DNA(None, self._sample_group(self._root, rng, good), self.spec)
+            for _ in range(_DEDUP_TRIES if self.dedup else 0):
+                if dna not in self._seen:
+                    break
+                dna = DNA(None, self._sample_group(self._root, rng, good), self.spec)
+        if self.dedup and dna in self._seen:
+            for _ in range(_DEDUP_TRIES):
+                dna = random_dna(self.spec, self._rng)
+                if dna not in self._seen:
+                    break
+        self._seen.add(dna)
         if self.constant_liar:
             self._pending.append((dna, self._rows_of(dna)))
         return self._count(dna)
@@ -265,6 +284,7 @@ class TPE(Algorithm, type_name="symbo.algorithms.TPE"):
     def feedback(self, dna: DNA, reward: Reward) -> None:
         rows = self._rows_of(dna)            # first: a DNA of another space changes nothing
         super().feedback(dna, reward)
+        self._seen.add(dna)
         self._drop_pending(dna)
         value = scalar(reward)
         if math.isnan(value):

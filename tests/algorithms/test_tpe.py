@@ -361,3 +361,13 @@ def test_tune_with_tpe() -> None:
                     num_trials=40)
     assert study.best_trial.reward > 0.9
     assert study.best_trial.program.act == "gelu"
+
+
+def test_dedup_never_proposes_a_point_twice_while_unseen_ones_remain():
+    space = sb.Dict(a=sb.one_of([0, 1, 2]), b=sb.one_of([0, 1, 2, 3]))     # 12 points
+    algo = sb.algorithms.TPE(seed=0, num_startup=3)
+    study = sb.tune(lambda p: p.a + p.b, space, algo, num_trials=12)
+    assert len({(t.program.a, t.program.b) for t in study.trials}) == 12
+    again = sb.algorithms.TPE(seed=0, num_startup=3, dedup=False)
+    study = sb.tune(lambda p: p.a + p.b, space, again, num_trials=12)
+    assert len({(t.program.a, t.program.b) for t in study.trials}) < 12
