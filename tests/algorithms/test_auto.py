@@ -95,3 +95,12 @@ def test_falls_back_when_an_algorithm_refuses_the_space():
 def test_bad_settings():
     with pytest.raises(sb.algorithms.AlgorithmError, match="gp_trials"):
         Auto(gp_trials=-1).setup(sb.dna_spec(MIXED))
+
+
+def test_auto_is_gaussian_process_bo_for_the_first_gp_trials():
+    """compare_bench.py reports one row for both: at up to gp_trials trials they are the same."""
+    def run(algo):
+        study = sb.tune(lambda p: -(p.x - 0.3) ** 2 - (p.k != "b"), MIXED, algo, num_trials=14)
+        return [t.dna for t in study.trials]
+
+    assert run(Auto(seed=4)) == run(sb.algorithms.GaussianProcessBO(seed=4))
