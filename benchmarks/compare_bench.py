@@ -140,6 +140,26 @@ def markdown(problem: problems.Problem, rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def paired(problem: problems.Problem, found: dict, budget: int = 100) -> str:
+    """Auto and the best symbo algorithm against GPSampler on GPSampler's own seeds."""
+    if "gp" not in found or "main" not in found:
+        return ""
+    gp, main = found["gp"][0], found["main"][0]
+    if budget > min(gp.num_trials, main.num_trials):
+        return ""
+    idx = [main.seeds.index(s) for s in gp.seeds if s in main.seeds]
+    peer = float(np.nanmean(gp.final(gp.algorithms[0], budget))) - problem.optimum
+    cells = []
+    for name in (n for n in main.algorithms if n.startswith("symbo")):
+        mine = float(np.nanmean(main.final(name, budget)[idx])) - problem.optimum
+        cells.append((mine, name))
+    mine, name = min(cells)
+    auto = next(m for m, n in cells if "Auto" in n)
+    ratio = (lambda a: a / peer if peer > 0 else (1.0 if a == 0 else math.inf))
+    return (f"on GPSampler's seeds {gp.seeds}: GPSampler {_fmt(peer)}, Auto {_fmt(auto)} "
+            f"({ratio(auto):.2f}x), best symbo: {name} {_fmt(mine)} ({ratio(mine):.2f}x)")
+
+
 def verdict(rows: list[dict], budget: int = 100) -> dict:
     at = {r["algorithm"]: r[budget][0] for r in rows if budget in r}
     symbo_rows = {k: v for k, v in at.items() if k.startswith("symbo")}
@@ -183,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
         print(markdown(problem, rows))
         seconds = {label: data.get("seconds") for label, (_, data) in found.items()}
         print(f"\nwall time: {seconds}")
+        same = paired(problem, found)
+        if same:
+            print(f"\nPaired at 100 trials {same}")
         if any(100 in r for r in rows):
             summary.append((name, verdict(rows)))
     if summary:
