@@ -41,7 +41,8 @@ BUILD = '''
 import sys, time
 import symbo as sb
 url, n = sys.argv[1], int(sys.argv[2])
-space = sb.Dict(bits=sb.List([sb.one_of([0, 1]) for _ in range(16)]), lr=sb.float_range(1e-4, 1e-1, scale="log"))
+space = sb.Dict(bits=sb.List([sb.one_of([0, 1]) for _ in range(16)]),
+                lr=sb.float_range(1e-4, 1e-1, scale="log"))
 algo = sb.algorithms.RegularizedEvolution(population_size=50, tournament_size=10, seed=0)
 start = time.perf_counter()
 sb.tune(lambda p: float(sum(p.bits)) + p.lr, space, algo, num_trials=n, storage=url, study_name="big")

@@ -47,13 +47,16 @@ class AlgorithmError(SymbolicValueError):
 class PastTrial:
     """A stored trial as :meth:`Algorithm.restore` is told of it: its DNA, its status
     (``"completed"``, ``"stopped"``, ``"failed"``, ``"running"`` or ``"pending"``), its reward
-    as the algorithm sees rewards (higher is better; None when it has none to count) and, for a
-    failed one, the error."""
+    as the algorithm sees rewards (higher is better; None when it has none to count), for a
+    failed one the error, and its number in the study and params (``{name: literal value}``)
+    where known."""
 
     dna: DNA
     status: str
     reward: Reward | None = None
     error: str | None = None
+    number: int | None = None
+    params: Any = None
 
 
 class Algorithm(Object):

@@ -219,7 +219,7 @@ class Run:
 
     def _past(self, trial: Trial) -> PastTrial:
         reward = self.study.signed(trial.reward) if self._rewarded(trial) else None  # type: ignore[arg-type]
-        return PastTrial(trial.dna, trial.status, reward, trial.error)
+        return PastTrial(trial.dna, trial.status, reward, trial.error, trial.id, dict(trial.params))
 
     def _load_state(self, count: int) -> None:
         try:
@@ -266,7 +266,8 @@ class Run:
                 continue  # another process claimed it first
             if trial.id not in self.restored:  # enqueued since: the algorithm hears of it now
                 self.restored.add(trial.id)
-                self.algorithm.restore([PastTrial(trial.dna, "running")])
+                self.algorithm.restore([PastTrial(trial.dna, "running", number=trial.id,
+                                                  params=dict(trial.params))])
             trial.program = self.make_program(trial.dna, check=True)
             return trial
         return None

@@ -182,3 +182,26 @@ def test_the_demo_run_again_continues_and_says_how_many_trials_it_adds(
     assert "continuing: the study has 2 trial(s); adding 1 (until it has 3)" in outs[1]
     assert "added 1 trial(s)" in outs[1]
     assert len(sb.load_study(url, demo.STUDY_NAME).trials) == 3
+
+
+class Told(sb.algorithms.Random, type_name="tests.record.Told"):
+    """Random search that keeps what restore told it."""
+
+    def restore(self, trials):  # type: ignore[no-untyped-def]
+        self.__dict__["told"] = list(trials)
+        super().restore(trials)
+
+
+def test_a_resumed_algorithm_is_told_the_stored_trials_through_restore(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    space = sb.Dict(x=sb.int_range(0, 9, name="x"))
+    sb.tune(lambda p: -float(p.x) if p.x != 4 else 10 ** 400, space, sb.algorithms.Grid(),
+            num_trials=6, storage=url, study_name="s", objectives=("min",))
+    algo = Told(seed=0)
+    sb.load_study(url, "s", algorithm=algo).resume(lambda p: 1.0, num_trials=8)
+    told = algo.__dict__["told"]
+    assert [t.number for t in told] == list(range(6))
+    assert [t.params for t in told] == [{"x": i} for i in range(6)]
+    assert [t.status for t in told] == ["completed"] * 4 + ["failed", "completed"]
+    assert [t.reward for t in told] == [0.0, 1.0, 2.0, 3.0, None, 5.0]  # signed: higher is better
+    assert "too large for a float" in told[4].error
