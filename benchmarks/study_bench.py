@@ -183,10 +183,10 @@ def _rows(db: Path) -> list[tuple]:
         conn.close()
 
 
-def transactions(kills: int, code: Path, n: int = 3000, seed: int = 0) -> dict[str, int]:
+def transactions(kills: int, code: Path, n: int = 50_000, seed: int = 0) -> dict[str, int]:
     rng = random.Random(seed)
     completed: dict[int, tuple] = {}
-    lost = gaps = 0
+    lost = gaps = mid_search = 0
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "search.py"
         script.write_text(TRANSACTIONS)
@@ -195,6 +195,7 @@ def transactions(kills: int, code: Path, n: int = 3000, seed: int = 0) -> dict[s
             proc = subprocess.Popen([sys.executable, str(script), f"sqlite:///{db}", str(n)],
                                     env=_env(code), stderr=subprocess.DEVNULL)
             time.sleep(rng.uniform(1.0, 2.5))  # start-up, restore, then instant trials: writes
+            mid_search += proc.poll() is None
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
             rows = _rows(db)
@@ -202,13 +203,15 @@ def transactions(kills: int, code: Path, n: int = 3000, seed: int = 0) -> dict[s
             now = {r[0]: (r[2], r[3]) for r in rows if r[1] == "completed"}
             lost += sum(1 for k, v in completed.items() if now.get(k) != v)
             completed.update(now)
-        done = subprocess.run([sys.executable, str(script), f"sqlite:///{db}", str(n)],
+        target = len(_rows(db)) + 100  # resume to a little past where the kills left it
+        done = subprocess.run([sys.executable, str(script), f"sqlite:///{db}", str(target)],
                               env=_env(code), capture_output=True, text=True)
         rows = _rows(db)
         final = {r[0]: (r[2], r[3]) for r in rows if r[1] == "completed"}
         lost += sum(1 for k, v in completed.items() if final.get(k) != v)
         dnas = [r[3] for r in rows]
-    return {"kills": kills, "completed_before_the_end": len(completed), "lost": lost,
+    return {"kills": kills, "kills_mid_search": mid_search,
+            "completed_before_the_end": len(completed), "lost": lost,
             "numbering_gaps": gaps, "final_trials": len(rows), "final_ok": done.returncode == 0,
             "duplicated_dna": len(dnas) - len(set(dnas))}
 

@@ -343,9 +343,14 @@ class Study:
         place = f"{self.storage.url}: study {self.name!r}, trial {record.number}"
         try:
             dna = dna_from_json(record.dna_json)
+        except (StorageError, RecursionError) as e:
+            raise StorageError(f"{place}: column 'dna' is corrupted ({e}); the other records are "
+                               "intact") from None
+        try:
             reward = reward_from_json(record.reward)
         except StorageError as e:
-            raise StorageError(f"{place}: {e}") from None
+            raise StorageError(f"{place}: column 'reward' is corrupted ({e}); the other records "
+                               "are intact") from None
         trial_dna = getattr(self.space, "trial_dna", None)
         if trial_dna is not None and record.params:  # a define-by-run space: read the params
             try:

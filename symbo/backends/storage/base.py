@@ -268,13 +268,19 @@ def dna_to_json(dna: DNA) -> Any:
 
 
 def dna_from_json(data: Any) -> DNA:
-    """The inverse of :func:`dna_to_json`."""
-    if not (isinstance(data, list) and len(data) == 2 and isinstance(data[1], list)):
-        raise StorageError(f"a stored DNA is written [value, [children]], got {data!r:.80}")
+    """The inverse of :func:`dna_to_json` (StorageError naming what is wrong for anything else)."""
+    if not (type(data) is list and len(data) == 2 and type(data[1]) is list):
+        raise StorageError(f"a stored DNA is written [value, [children]], got {_short(data)}")
     value = data[0]
-    if value is not None and not _finite(value):
-        raise StorageError(f"a stored DNA value must be a finite number or null, got {_short(value)}")
-    return DNA(value, tuple(dna_from_json(c) for c in data[1]))
+    if value is not None:
+        kind = type(value)
+        if kind is float:
+            if not math.isfinite(value):
+                raise StorageError(f"a stored DNA value must be finite, got {value}")
+        elif kind is not int:
+            raise StorageError(f"a stored DNA value must be a number or null, got {_short(value)}")
+    children = data[1]
+    return DNA(value, tuple([dna_from_json(c) for c in children]) if children else ())
 
 
 def reward_to_json(reward: Any) -> Any:

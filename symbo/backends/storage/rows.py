@@ -81,7 +81,8 @@ def _status(value: Any) -> str:
 
 def _dna(value: Any) -> Any:
     data = _json(value)
-    dna_from_json(data)  # checks its shape (raises StorageError naming what is wrong)
+    if not (isinstance(data, list) and len(data) == 2 and isinstance(data[1], list)):
+        dna_from_json(data)  # raises StorageError saying what is wrong (the rest: when decoded)
     return data
 
 
