@@ -119,15 +119,36 @@ class Algorithm(Object):
         return hasattr(self, "_spec")
 
     def propose(self) -> DNA:
-        """The next DNA to evaluate."""
-        raise NotImplementedError
+        """The next DNA to evaluate: the subclass's :meth:`_propose`, counted."""
+        dna = self._propose()
+        self._num_proposed += 1
+        return dna
+
+    def _propose(self) -> DNA:
+        """Hook for subclasses: the next DNA (``propose`` counts it)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _propose()")
 
     def feedback(self, dna: DNA, reward: Reward) -> None:
-        """Records the reward (higher is better) of a completed trial."""
+        """Records the reward (higher is better) of a completed trial, then tells the
+        subclass's :meth:`_feedback`."""
         self._history.append((dna, reward))
+        self._feedback(dna, reward)
+
+    def _feedback(self, dna: DNA, reward: Reward) -> None:
+        """Hook for subclasses: a completed trial's reward (already in ``history``)."""
 
     def on_failure(self, dna: DNA, error: str) -> None:
-        """Told when a proposed trial failed or was skipped (no reward). Default: nothing."""
+        """Told when a proposed trial failed or was skipped (no reward): the subclass's
+        :meth:`_on_failure`."""
+        self._on_failure(dna, error)
+
+    def _on_failure(self, dna: DNA, error: str) -> None:
+        """Hook for subclasses: a proposed trial failed (default: nothing)."""
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether the algorithm has nothing new to propose (a finite space all proposed)."""
+        return False
 
     @property
     def history(self) -> list[tuple[DNA, Reward]]:

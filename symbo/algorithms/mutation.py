@@ -1,8 +1,11 @@
-"""Mutators and crossovers: small composable parts that evolutionary algorithms are built from.
+"""Mutators: small composable parts that evolutionary algorithms are built from.
 
-A ``Mutator`` turns one DNA into a nearby DNA of the same spec; a ``Crossover`` combines two.
-Both are symbolic objects, so an algorithm holding them serializes (and can be searched) with
-its parts. Both always return valid DNA for the spec, with the spec attached.
+A ``Mutator`` turns one DNA into a nearby DNA of the same spec (``mutate(dna, spec, rng)``);
+as an :class:`~symbo.algorithms.operations.Operation` it mutates each DNA of its input, so it
+composes with selectors (``Top(1) >> Uniform()``). Crossovers live in
+:mod:`symbo.algorithms.recombinators` (``Crossover`` and ``UniformCrossover`` are re-exported
+here). All are symbolic objects, so an algorithm holding them serializes (and can be
+searched) with its parts, and all return valid DNA for the spec, with the spec attached.
 
 >>> import random
 >>> import symbo as sb
@@ -21,9 +24,11 @@ True
 from __future__ import annotations
 
 import random
+from typing import Any
 
-from symbo.core import Object, field
-from symbo.dsl import DNA, DecisionPoint, Decisions, DNASpec
+from symbo.algorithms.operations import Context, Operation
+from symbo.core import SymbolicValueError, field
+from symbo.dsl import DNA, Choice, DecisionPoint, Decisions, DNASpec
 
 Path = tuple[int, ...]
 Seed = random.Random | int | None
@@ -33,7 +38,7 @@ def _as_rng(rng: Seed) -> random.Random:
     return rng if isinstance(rng, random.Random) else random.Random(rng)
 
 
-class Mutator(Object, type_name="symbo.algorithms.Mutator"):
+class Mutator(Operation, type_name="symbo.algorithms.Mutator"):
     """Base of mutators: ``mutate(dna, spec, rng)`` returns a valid DNA of ``spec`` near ``dna``.
 
     Subclass it and implement ``mutate`` for a custom mutation; draw every random number from
@@ -53,6 +58,10 @@ class Mutator(Object, type_name="symbo.algorithms.Mutator"):
     def mutate(self, dna: DNA, spec: DNASpec, rng: Seed = None) -> DNA:
         """A DNA of ``spec`` derived from ``dna``."""
         raise NotImplementedError
+
+    def apply(self, inputs: list[Any], context: Context) -> list[Any]:
+        """Each input mutated (as an operation)."""
+        return [self.mutate(d, context.spec, context.rng) for d in inputs]
 
 
 class Uniform(Mutator, type_name="symbo.algorithms.Uniform"):
@@ -101,58 +110,39 @@ class Uniform(Mutator, type_name="symbo.algorithms.Uniform"):
         return DNA(None, _replace(dna, path, new).children, spec)
 
 
-class Crossover(Object, type_name="symbo.algorithms.Crossover"):
-    """Base of crossovers: ``cross(a, b, spec, rng)`` returns a valid DNA mixing two parents.
-
-    >>> import symbo as sb
-    >>> from symbo.algorithms.mutation import Crossover
-    >>> class TakeFirst(Crossover):
-    ...     def cross(self, a, b, spec, rng=None):
-    ...         return a
-    >>> spec = sb.dna_spec(sb.Dict(a=sb.one_of([1, 2])))
-    >>> TakeFirst().cross(sb.DNA.from_numbers(spec, [0]), sb.DNA.from_numbers(spec, [1]), spec)
-    DNA([0])
-    """
-
-    def cross(self, a: DNA, b: DNA, spec: DNASpec, rng: Seed = None) -> DNA:
-        """A DNA of ``spec`` made of parts of ``a`` and ``b``."""
-        raise NotImplementedError
-
-
-class UniformCrossover(Crossover, type_name="symbo.algorithms.UniformCrossover"):
-    """Per top-level decision, takes the whole subtree from one parent (``b`` with ``prob``).
-
-    With ``deep=True``, where both parents chose the same candidate of a ``one_of``, the
-    decisions under it are crossed the same way instead of taken whole.
+class Swap(Mutator, type_name="symbo.algorithms.Swap"):
+    """Swaps two positions of one permutation-like decision (a ``permutate``, or a
+    ``many_of`` whose picks are distinct and unsorted), chosen at random among the active ones.
 
     >>> import random
     >>> import symbo as sb
-    >>> from symbo.algorithms.mutation import UniformCrossover
-    >>> spec = sb.dna_spec(sb.List([sb.one_of([0, 1]) for _ in range(6)]))
-    >>> a, b = sb.DNA.from_numbers(spec, [0] * 6), sb.DNA.from_numbers(spec, [1] * 6)
-    >>> child = UniformCrossover().cross(a, b, spec, random.Random(3))
-    >>> sorted(set(child.to_numbers()))
-    [0, 1]
+    >>> from symbo.algorithms.mutation import Swap
+    >>> spec = sb.dna_spec(sb.Dict(tour=sb.permutate(["a", "b", "c", "d"])))
+    >>> parent = sb.DNA.from_numbers(spec, [0, 1, 2, 3])
+    >>> child = Swap().mutate(parent, spec, random.Random(0))
+    >>> sorted(child.to_numbers()) == [0, 1, 2, 3] and child != parent
+    True
     """
 
-    prob: float = field(0.5, doc="probability to take a decision from the second parent",
-                        check=lambda v: 0.0 <= v <= 1.0, message="prob must be in [0, 1]")
-    deep: bool = True
-
-    def cross(self, a: DNA, b: DNA, spec: DNASpec, rng: Seed = None) -> DNA:
+    def mutate(self, dna: DNA, spec: DNASpec, rng: Seed = None) -> DNA:
         rng = _as_rng(rng)
-        return DNA(None, self._cross_space(spec.space, a, b, rng), spec)
+        sites: list[tuple[Path, DecisionPoint]] = []
+        _active(spec.space, dna, (), sites)
+        sites = [(p, d) for p, d in sites if _permutation_like(d)]
+        if not sites:
+            raise SymbolicValueError(
+                "Swap mutates permutations: the space has no active permutate (or many_of with "
+                "distinct, unsorted picks) decision; use Uniform() for other decisions"
+            )
+        path, _ = sites[rng.randrange(len(sites))]
+        picks = list(_get(dna, path).children)
+        i, j = rng.sample(range(len(picks)), 2)
+        picks[i], picks[j] = picks[j], picks[i]
+        return DNA(None, _replace(dna, path, DNA(None, tuple(picks))).children, spec)
 
-    def _cross_space(self, space: Decisions, a: DNA, b: DNA, rng: random.Random) -> tuple[DNA, ...]:
-        out = []
-        for d, x, y in zip(space.decisions, a.children, b.children, strict=True):
-            if (self.deep and d.positions == 1 and x.value == y.value
-                    and d.branch(x.value).decisions):
-                sub = d.branch(x.value)
-                out.append(DNA(x.value, self._cross_space(sub, x, y, rng)))
-            else:
-                out.append(y if rng.random() < self.prob else x)
-        return tuple(out)
+
+def _permutation_like(d: DecisionPoint) -> bool:
+    return isinstance(d, Choice) and d.num_choices > 1 and d.distinct and not d.sorted
 
 
 # ---- helpers ---------------------------------------------------------------------------------
@@ -183,3 +173,9 @@ def _replace(dna: DNA, path: Path, new: DNA) -> DNA:
     children = list(dna.children)
     children[path[0]] = _replace(children[path[0]], path[1:], new)
     return DNA(dna.value, tuple(children))
+
+
+# Crossovers moved to recombinators.py; the old names keep working.
+from symbo.algorithms.recombinators import Crossover, UniformCrossover  # noqa: E402
+
+__all__ = ["Crossover", "Mutator", "Swap", "Uniform", "UniformCrossover"]
