@@ -5,9 +5,9 @@ The wrapped algorithm proposes as usual; a proposal already made (compared by ``
 default the DNA itself) is asked for again, up to ``max_attempts`` times, then replaced by a
 random unseen point, and, in a small finite space, by one found by enumeration. When every
 point of a finite space has been proposed, ``exhausted`` is True and a further proposal is an
-``AlgorithmError`` that says so (the search loop ends there, as with ``Grid``). Every proposal and result reaches the wrapped
-algorithm, a replaced duplicate included (as if it had proposed the replacement), so its
-model learns from all trials.
+``AlgorithmError`` that says so (the search loop ends there, as with ``Grid``). Every result
+reaches the wrapped algorithm, that of a replacement included, so its model learns from all
+trials.
 
 >>> import symbo as sb
 >>> space = sb.Dict(a=sb.one_of([1, 2, 3]), b=sb.one_of(["x", "y"]))
