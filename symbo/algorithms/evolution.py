@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import random
 from collections import Counter, deque
-from collections.abc import Callable, Hashable
-from typing import ClassVar
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, ClassVar
 
+from symbo.algorithms import selectors
 from symbo.algorithms.base import (
     Algorithm,
     AlgorithmError,
@@ -35,6 +36,7 @@ from symbo.algorithms.base import (
     scalar,
 )
 from symbo.algorithms.mutation import Crossover, Mutator, Uniform
+from symbo.algorithms.operations import Context
 from symbo.core import field
 from symbo.dsl import DNA, DNASpec
 from symbo.dsl.materialize import iterate_dna, random_dna
@@ -170,7 +172,9 @@ def _positive(v: int) -> bool:
 
 
 class RegularizedEvolution(_Deduplicating, type_name="symbo.algorithms.RegularizedEvolution"):
-    """Aging evolution: tournament selection, mutation, and the oldest member dies.
+    """Aging evolution: tournament selection, mutation, and the oldest member dies; written with
+    the operator algebra (``selectors.Random(tournament_size) >> selectors.Top(1)``, then the
+    ``crossover`` and ``mutator``; see :class:`~symbo.algorithms.Evolution` to assemble others).
 
     The first ``population_size`` proposals are random. After that each proposal samples
     ``tournament_size`` members of the population, mutates the best (with probability
@@ -214,6 +218,7 @@ class RegularizedEvolution(_Deduplicating, type_name="symbo.algorithms.Regulariz
     def _reset(self) -> None:
         self._population: deque[tuple[DNA, Reward]] = deque(maxlen=self.population_size)
         self._ranks: list[int] | None = None
+        self._selection = selectors.Random(self.tournament_size) >> selectors.Top(1)
 
     @property
     def population(self) -> list[tuple[DNA, Reward]]:
@@ -230,24 +235,46 @@ class RegularizedEvolution(_Deduplicating, type_name="symbo.algorithms.Regulariz
         return self.mutator.mutate(parent, self.spec, self._rng)
 
     def _tournament(self) -> DNA:
-        """The best of ``tournament_size`` members sampled without replacement."""
-        members = list(self._population)
-        sample = self._rng.sample(range(len(members)), min(self.tournament_size, len(members)))
-        if self._num_objectives > 1:
-            if self._ranks is None:
-                self._ranks = pareto_ranks([r for _, r in members])
-            scores = {i: -self._ranks[i] for i in sample}
-        else:
-            scores = {i: scalar(members[i][1]) for i in sample}
-        best = max(scores.values())
-        ties = [i for i in sample if scores[i] == best]
-        return members[ties[self._rng.randrange(len(ties))]][0]
+        """``selectors.Random(tournament_size) >> selectors.Top(1)`` over the population (its
+        members by position; with several objectives ranked by Pareto rank in the population)."""
+        members = self._population
+        selection = self._selection
+        if len(members) < self.tournament_size:  # parallel workers: the population fills late
+            selection = selectors.Random(len(members)) >> selectors.Top(1)
+        context = Context(self.spec, self._rng, self.num_proposed, _Scores(self),
+                          self._num_objectives)
+        [winner] = selection(list(range(len(members))), context)
+        return members[winner][0]
 
     def feedback(self, dna: DNA, reward: Reward) -> None:
         """Adds the child to the population; the oldest member leaves when it is full."""
         super().feedback(dna, reward)
         self._population.append((dna, reward))
         self._ranks = None
+
+
+class _Scores(Mapping):
+    """What tournaments rank population members (by position) by: the reward, or with several
+    objectives minus the Pareto rank in the whole population (computed once per change)."""
+
+    __slots__ = ("algo",)
+
+    def __init__(self, algo: RegularizedEvolution) -> None:
+        self.algo = algo
+
+    def __getitem__(self, i: int) -> float:
+        algo = self.algo
+        if algo._num_objectives > 1:
+            if algo._ranks is None:
+                algo._ranks = pareto_ranks([r for _, r in algo._population])
+            return -float(algo._ranks[i])
+        return scalar(algo._population[i][1])
+
+    def __iter__(self) -> Any:
+        return iter(range(len(self.algo._population)))
+
+    def __len__(self) -> int:
+        return len(self.algo._population)
 
 
 class HillClimb(_Deduplicating, type_name="symbo.algorithms.HillClimb"):
