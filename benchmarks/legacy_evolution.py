@@ -80,8 +80,7 @@ class LegacyRegularizedEvolution(_Deduplicating, type_name="benchmarks.LegacyReg
         ties = [i for i in sample if scores[i] == best]
         return members[ties[self._rng.randrange(len(ties))]][0]
 
-    def feedback(self, dna: DNA, reward: Reward) -> None:
+    def _learn(self, dna: DNA, reward: Reward) -> None:
         """Adds the child to the population; the oldest member leaves when it is full."""
-        super().feedback(dna, reward)
         self._population.append((dna, reward))
         self._ranks = None

@@ -3,6 +3,11 @@
 An algorithm is a symbolic object (its settings are fields, so they serialize and can be
 searched by an outer loop). The loop calls ``setup(spec)`` once, then ``propose()`` for each
 new trial and ``feedback(dna, reward)`` when a trial completes (``on_failure`` when it fails).
+These are template methods: the base checks, counts and records, and calls the subclass's
+hooks ``_setup``, ``_propose``, ``_feedback`` and ``_on_failure``. What an algorithm can do is
+declared in class attributes (``supports_multi_objective``, ``needs_finite_space``,
+``supports_custom_decisions``, ``proposes_valid_dna``), which ``setup`` checks against the
+space.
 Rewards are always "higher is better": the loop negates objectives that are minimized. With
 several objectives the reward is a tuple.
 
@@ -15,13 +20,17 @@ A custom algorithm in a few lines:
 >>> import symbo as sb
 >>> class FirstChoices(sb.algorithms.Algorithm):
 ...     '''Always proposes candidate 0 / the low end (a toy, to show the interface).'''
-...     def propose(self) -> sb.DNA:
+...     supports_multi_objective = True
+...     def _propose(self) -> sb.DNA:
 ...         numbers = [0 if isinstance(d, sb.Choice) else d.low for d in self.spec.decisions]
 ...         return sb.DNA.from_numbers(self.spec, numbers)
 >>> algo = FirstChoices()
 >>> algo.setup(sb.dna_spec(sb.Dict(a=sb.one_of([1, 2]), b=sb.int_range(3, 5))))
->>> algo.propose()
-DNA([0, 3])
+>>> algo.propose(), algo.num_proposed
+(DNA([0, 3]), 1)
+>>> algo.feedback(algo.propose(), 1.0)
+>>> algo.history, algo.num_proposed
+([(DNA([0, 3]), 1.0)], 2)
 """
 
 from __future__ import annotations
@@ -60,7 +69,8 @@ class PastTrial:
 
 
 class Algorithm(Object):
-    """Base of search algorithms. Subclasses implement ``propose`` (and usually ``feedback``).
+    """Base of search algorithms. Subclasses implement ``_propose`` (and usually
+    ``_feedback``; ``_on_failure`` where a failure changes their state).
 
     Override ``_setup(spec)`` to check the spec and build per-search state; keep state in
     attributes starting with ``_`` (they are not fields). A resumed search rebuilds that state
@@ -130,9 +140,19 @@ class Algorithm(Object):
 
     def feedback(self, dna: DNA, reward: Reward) -> None:
         """Records the reward (higher is better) of a completed trial, then tells the
-        subclass's :meth:`_feedback`."""
-        self._history.append((dna, reward))
-        self._feedback(dna, reward)
+        subclass's :meth:`_feedback`. A non-finite reward (which the search loop never sends)
+        counts as a failure: it goes to :meth:`on_failure` instead. If ``_feedback`` refuses
+        the DNA (one of another space), the history is left as it was."""
+        if not finite(reward):
+            self.on_failure(dna, f"non-finite reward {reward!r}")
+            return
+        history = self._history
+        history.append((dna, reward))
+        try:
+            self._feedback(dna, reward)
+        except BaseException:
+            history.pop()
+            raise
 
     def _feedback(self, dna: DNA, reward: Reward) -> None:
         """Hook for subclasses: a completed trial's reward (already in ``history``)."""
@@ -215,7 +235,8 @@ class Algorithm(Object):
             self._rng.setstate(_rng_from_json(state["rng"]))
 
     def _count(self, dna: DNA) -> DNA:
-        """Counts a proposal; subclasses return ``self._count(dna)`` from ``propose``."""
+        """Counts a proposal: for a subclass that overrides ``propose`` itself (the older
+        form, still supported) and returns ``self._count(dna)``; ``_propose`` needs nothing."""
         self._num_proposed += 1
         return dna
 

@@ -20,10 +20,10 @@ trials.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-from symbo.algorithms.base import Algorithm, AlgorithmError, Reward, make_rng
+from symbo.algorithms.base import Algorithm, AlgorithmError, PastTrial, Reward, make_rng
 from symbo.core import field
 from symbo.dsl import DNA, DNASpec
 from symbo.dsl.materialize import iterate_dna, random_dna
@@ -114,6 +114,18 @@ class Deduping(Algorithm, type_name="symbo.algorithms.Deduping"):
 
     def _on_failure(self, dna: DNA, error: str) -> None:
         self.algorithm.on_failure(dna, error)
+
+    def restore(self, trials: Sequence[PastTrial]) -> None:
+        """Every stored trial counts as seen; the wrapped algorithm restores from them all."""
+        for t in trials:
+            self._seen.add(self._key(t.dna))
+            self._num_proposed += 1
+            if t.reward is not None and t.status in ("completed", "stopped"):
+                self._history.append((t.dna, t.reward))
+        self.algorithm.restore(trials)
+        spec = self.spec
+        if self.key is None and spec.is_finite and len(self._seen) >= spec.space_size:
+            self._exhausted = True
 
     @property
     def state(self) -> dict[str, Any]:

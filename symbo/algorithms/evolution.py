@@ -50,8 +50,8 @@ class _Deduplicating(Algorithm, register=False):
     stored trials when a study resumes).
 
     Subclasses declare the fields ``dedup``, ``max_dedup_tries`` and ``seed``, implement
-    ``_candidate()`` (one proposal before de-duplication) and ``_reset()`` (their own state),
-    and call ``super().feedback``.
+    ``_candidate()`` (one proposal before de-duplication), ``_reset()`` (their own state) and
+    ``_learn(dna, reward)`` (a completed trial).
     """
 
     proposes_valid_dna = True
@@ -79,15 +79,18 @@ class _Deduplicating(Algorithm, register=False):
     def _candidate(self) -> DNA:
         raise NotImplementedError
 
+    def _learn(self, dna: DNA, reward: Reward) -> None:
+        """Hook: a completed trial (already in ``history``)."""
+
     # ---- proposing -------------------------------------------------------------------------
-    def propose(self) -> DNA:
+    def _propose(self) -> DNA:
         dna = self._candidate()
         if self.dedup and not self._exhausted and not self._is_new(dna):
             dna = self._find_new(dna)
         self._pending[dna] += 1
         self._num_pending += 1
         self._mark_seen(dna)
-        return self._count(dna)
+        return dna
 
     @property
     def num_pending(self) -> int:
@@ -140,12 +143,12 @@ class _Deduplicating(Algorithm, register=False):
         return self._unseen[self._rng.randrange(len(self._unseen))][1]
 
     # ---- results ---------------------------------------------------------------------------
-    def feedback(self, dna: DNA, reward: Reward) -> None:
-        super().feedback(dna, reward)
+    def _feedback(self, dna: DNA, reward: Reward) -> None:
         self._answered(dna)
         self._mark_seen(dna)
+        self._learn(dna, reward)
 
-    def on_failure(self, dna: DNA, error: str) -> None:
+    def _on_failure(self, dna: DNA, error: str) -> None:
         """Drops the pending proposal; a failed DNA is not proposed again."""
         if self._answered(dna):
             self._failed.append(dna)
@@ -246,9 +249,8 @@ class RegularizedEvolution(_Deduplicating, type_name="symbo.algorithms.Regulariz
         [winner] = selection(list(range(len(members))), context)
         return members[winner][0]
 
-    def feedback(self, dna: DNA, reward: Reward) -> None:
+    def _learn(self, dna: DNA, reward: Reward) -> None:
         """Adds the child to the population; the oldest member leaves when it is full."""
-        super().feedback(dna, reward)
         self._population.append((dna, reward))
         self._ranks = None
 
@@ -316,9 +318,8 @@ class HillClimb(_Deduplicating, type_name="symbo.algorithms.HillClimb"):
             return random_dna(self.spec, self._rng)
         return self.mutator.mutate(self._center[0], self.spec, self._rng)
 
-    def feedback(self, dna: DNA, reward: Reward) -> None:
+    def _learn(self, dna: DNA, reward: Reward) -> None:
         """Counts the result in the current batch; moves the center when the batch is done."""
-        super().feedback(dna, reward)
         if self._center is None:
             self._center = (dna, reward)
             return

@@ -76,9 +76,8 @@ class Evolution(_Deduplicating, type_name="symbo.algorithms.Evolution"):
         child = self._queue.popleft()
         return DNA(None, child.children, self.spec) if child.spec is not self.spec else child
 
-    def feedback(self, dna: DNA, reward: Reward) -> None:
+    def _learn(self, dna: DNA, reward: Reward) -> None:
         """Adds the member, then applies ``population_update``."""
-        super().feedback(dna, reward)
         self._fitness[dna] = reward
         self._members.append(dna)
         if self.population_update is not None:

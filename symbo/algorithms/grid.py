@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from symbo.algorithms.base import Algorithm, AlgorithmError
+from symbo.core import field
 from symbo.dsl import DNA, DNASpec
 from symbo.dsl.encoding import from_unit
 from symbo.dsl.materialize import iterate_dna
@@ -28,7 +29,8 @@ class Grid(Algorithm, type_name="symbo.algorithms.Grid"):
 
     proposes_valid_dna = True
 
-    grid_size: int | None = None
+    grid_size: int | None = field(None, check=lambda v: v is None or v >= 2,
+                                  message="grid_size must be >= 2 (or None)")
     cycle: bool = False
     supports_multi_objective = True
 
@@ -39,8 +41,6 @@ class Grid(Algorithm, type_name="symbo.algorithms.Grid"):
                 f"Grid needs a finite space or grid_size=N to discretize continuous decisions "
                 f"({', '.join(ranges)})"
             )
-        if self.grid_size is not None and self.grid_size < 2:
-            raise AlgorithmError(f"grid_size must be >= 2, got {self.grid_size}")
         self._grid_spec = _discretize(spec, self.grid_size) if self.grid_size else spec
         self._points: Iterator[DNA] = iterate_dna(self._grid_spec)
         self._exhausted = False
@@ -55,7 +55,7 @@ class Grid(Algorithm, type_name="symbo.algorithms.Grid"):
     def exhausted(self) -> bool:
         return self._exhausted
 
-    def propose(self) -> DNA:
+    def _propose(self) -> DNA:
         while True:
             try:
                 grid_dna = next(self._points)
@@ -71,7 +71,7 @@ class Grid(Algorithm, type_name="symbo.algorithms.Grid"):
             if self._skip[dna] > 0:  # run already (a resumed study): each skipped once
                 self._skip[dna] -= 1
                 continue
-            return self._count(dna)
+            return dna
 
     def _restore_proposed(self, dna: DNA) -> None:
         """A stored trial's point: the grid goes on past it, whatever became of it (a point

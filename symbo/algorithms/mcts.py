@@ -31,6 +31,7 @@ from collections.abc import Hashable, Sequence
 from typing import Any, Literal
 
 from symbo.algorithms.base import Algorithm, AlgorithmError, Reward, make_rng, scalar
+from symbo.core import field
 from symbo.dsl import DNA, DNASpec
 from symbo.dsl.dna import validate
 from symbo.dsl.encoding import from_unit, to_unit
@@ -114,23 +115,16 @@ class MCTS(Algorithm, type_name="symbo.algorithms.MCTS"):
 
     proposes_valid_dna = True
 
-    exploration: float = 1.0
-    num_bins: int = 8
-    widening: float | None = None
-    widening_k: float = 1.0
+    exploration: float = field(1.0, check=lambda v: v >= 0, message="MCTS: exploration must be >= 0")
+    num_bins: int = field(8, check=lambda v: v >= 1, message="MCTS: num_bins must be >= 1")
+    widening: float | None = field(None, check=lambda v: v is None or 0 < v <= 1,
+                                   message="MCTS: widening must be in (0, 1] (or None)")
+    widening_k: float = field(1.0, check=lambda v: v > 0, message="MCTS: widening_k must be > 0")
     normalize: Literal["minmax", "rank"] = "minmax"
     seed: int | None = None
 
     # ---- setup -------------------------------------------------------------------------------
     def _setup(self, spec: DNASpec) -> None:
-        if self.exploration < 0:
-            raise AlgorithmError(f"MCTS: exploration must be >= 0, got {self.exploration}")
-        if self.num_bins < 1:
-            raise AlgorithmError(f"MCTS: num_bins must be >= 1, got {self.num_bins}")
-        if self.widening is not None and not 0 < self.widening <= 1:
-            raise AlgorithmError(f"MCTS: widening must be in (0, 1], got {self.widening}")
-        if self.widening_k <= 0:
-            raise AlgorithmError(f"MCTS: widening_k must be > 0, got {self.widening_k}")
         self._plans = _compile(spec.space, self.num_bins, self.widening is not None)
         self._c = float(self.exploration)
         self._rank = self.normalize == "rank"
@@ -147,7 +141,7 @@ class MCTS(Algorithm, type_name="symbo.algorithms.MCTS"):
         self._path: list[_Node] = []
 
     # ---- propose -----------------------------------------------------------------------------
-    def propose(self) -> DNA:
+    def _propose(self) -> DNA:
         root = self._root_node()
         self._cur = root
         self._path = path = [root]
@@ -156,7 +150,7 @@ class MCTS(Algorithm, type_name="symbo.algorithms.MCTS"):
             node.p += 1
         self._pending.setdefault(dna, []).append(path)
         self._cur = None
-        return self._count(dna)
+        return dna
 
     def _root_node(self) -> _Node:
         try:
@@ -274,24 +268,20 @@ class MCTS(Algorithm, type_name="symbo.algorithms.MCTS"):
         return bests[0] if len(bests) == 1 else bests[self._rng.randrange(len(bests))]
 
     # ---- feedback ----------------------------------------------------------------------------
-    def feedback(self, dna: DNA, reward: Reward) -> None:
+    def _feedback(self, dna: DNA, reward: Reward) -> None:
         """Backs the normalised reward up the path of the proposal ``dna`` (or of its
-        decisions, for a DNA this instance did not propose). Non-finite rewards count as a
-        failure."""
+        decisions, for a DNA this instance did not propose). (A non-finite reward is a
+        failure: ``Algorithm.feedback`` sends it to ``on_failure``.)"""
         r = scalar(reward)
-        if not math.isfinite(r):
-            self.on_failure(dna, f"non-finite reward {r!r}")
-            return
         path = self._take_pending(dna)
         if path is None:
             path = self._path_of(dna)
-        super().feedback(dna, reward)
         value = self._observe(r)
         for node in path:
             node.n += 1
             node.w += value
 
-    def on_failure(self, dna: DNA, error: str) -> None:
+    def _on_failure(self, dna: DNA, error: str) -> None:
         """Drops the proposal ``dna``; a node added for it alone is removed again."""
         path = self._take_pending(dna)
         if path is None:

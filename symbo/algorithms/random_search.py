@@ -26,8 +26,8 @@ class Random(Algorithm, type_name="symbo.algorithms.Random"):
     def _setup(self, spec: DNASpec) -> None:
         self._rng = make_rng(self.seed)
 
-    def propose(self) -> DNA:
-        return self._count(random_dna(self.spec, self._rng))
+    def _propose(self) -> DNA:
+        return random_dna(self.spec, self._rng)
 
     def setup_and_propose(self, spec: DNASpec) -> DNA:
         """``setup(spec)`` then ``propose()`` (a convenience for one-off samples)."""

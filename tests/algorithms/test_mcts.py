@@ -306,10 +306,11 @@ def test_feedback_for_a_dna_it_did_not_propose() -> None:
 
 def test_setup_errors() -> None:
     spec = sb.dna_spec(sb.one_of([1, 2]))
-    for bad in (MCTS(num_bins=0), MCTS(widening=1.5), MCTS(exploration=-1.0),
-                MCTS(widening=0.5, widening_k=0.0)):
-        with pytest.raises(AlgorithmError):
-            bad.setup(spec)
+    for bad, says in ((dict(num_bins=0), "num_bins"), (dict(widening=1.5), "widening"),
+                      (dict(exploration=-1.0), "exploration"),
+                      (dict(widening=0.5, widening_k=0.0), "widening_k")):
+        with pytest.raises(sb.SymbolicValueError, match=says):
+            MCTS(**bad)  # refused when made, before any search
     with pytest.raises(AlgorithmError, match="one objective"):
         MCTS().setup(spec, num_objectives=2)
     with pytest.raises(sb.SymbolicError):

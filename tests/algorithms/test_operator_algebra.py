@@ -275,3 +275,17 @@ def test_deduping_wraps_any_algorithm():
     assert len(study.trials) == 3 and small.exhausted
     with pytest.raises(sb.algorithms.AlgorithmError, match="optimizes one objective"):
         sb.algorithms.Deduping(sb.algorithms.TPE()).setup(sb.dna_spec(space), num_objectives=2)
+
+
+def test_deduping_restores_what_was_seen():
+    from symbo.algorithms.base import PastTrial
+
+    spec = sb.dna_spec(sb.Dict(x=sb.one_of([1, 2, 3, 4])))
+    inner = sb.algorithms.RegularizedEvolution(population_size=2, tournament_size=2, seed=0)
+    algo = sb.algorithms.Deduping(inner)
+    algo.setup(spec)
+    past = [PastTrial(sb.DNA.from_numbers(spec, [i]), "completed", float(i)) for i in range(3)]
+    algo.restore(past)
+    assert algo.num_proposed == 3 and len(algo.history) == 3
+    assert len(algo.algorithm.history) == 3 and algo.algorithm.num_proposed == 3
+    assert algo.propose() == sb.DNA.from_numbers(spec, [3]) and algo.exhausted

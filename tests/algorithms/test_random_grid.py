@@ -120,8 +120,8 @@ def test_grid_discretizes_ranges_and_can_cycle() -> None:
 def test_grid_refuses_continuous_spaces_without_grid_size() -> None:
     with pytest.raises(AlgorithmError, match="grid_size"):
         Grid().setup(sb.dna_spec(sb.Dict(x=sb.float_range(0.0, 1.0))))
-    with pytest.raises(AlgorithmError, match=">= 2"):
-        Grid(grid_size=1).setup(sb.dna_spec(sb.Dict(x=sb.float_range(0.0, 1.0))))
+    with pytest.raises(sb.SymbolicValueError, match=">= 2"):
+        Grid(grid_size=1)  # refused when made, before any search
 
 
 def test_algorithm_used_before_setup_says_so() -> None:
