@@ -21,17 +21,16 @@ class OnePlusOne(sb.algorithms.Algorithm, type_name="examples.OnePlusOne"):
         self._rng = random.Random(self.seed)
         self._best: tuple[sb.DNA, float] | None = None
 
-    def propose(self) -> sb.DNA:
+    def _propose(self) -> sb.DNA:  # propose() calls it and counts the proposal
         if self._best is None:
-            return self._count(sb.random_dna(self.spec, self._rng))
+            return sb.random_dna(self.spec, self._rng)
         parent = self._best[0]
         i = self._rng.randrange(len(self.spec.decisions))
         children = list(parent.children)
         children[i] = random_decision(self.spec.decisions[i], self._rng)
-        return self._count(sb.DNA(None, tuple(children), self.spec))
+        return sb.DNA(None, tuple(children), self.spec)
 
-    def feedback(self, dna: sb.DNA, reward: float) -> None:
-        super().feedback(dna, reward)
+    def _feedback(self, dna: sb.DNA, reward: float) -> None:  # after feedback() records it
         if self._best is None or reward > self._best[1]:
             self._best = (dna, reward)
 
