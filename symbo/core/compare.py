@@ -20,6 +20,9 @@ from typing import Any
 from symbo.core.node import MISSING, Symbolic
 
 _SCALARS = (int, str, bool, type(None))
+_NUMBERS = (bool, int, float)
+#: equal numbers of different types (never ``eq``) sort bool < int < float
+_NUMBER_RANK = {bool: 0, int: 1, float: 2}
 _NONE = type(None)
 _NAN_HASH = hash((float, "nan"))
 
@@ -181,8 +184,8 @@ def _eq_plain(a: Any, b: Any) -> bool:
         if a.keys() != b.keys():
             return False
         return all(eq(a[k], b[k]) for k in a)
-    if type(a) in (int, float) and type(b) in (int, float):
-        return False  # 1 and 1.0 are different values in a symbolic tree
+    if type(a) in _NUMBERS and type(b) in _NUMBERS:
+        return False  # 1, 1.0 and True are different values in a symbolic tree
     if type(a) in _SCALARS and type(b) in _SCALARS:
         return False  # e.g. True and 1
     try:
@@ -262,7 +265,9 @@ def lt(a: Any, b: Any) -> bool:
     """Whether ``a`` sorts before ``b`` in the symbolic order (PyGlove's ``pg.lt``).
 
     Values of different kinds sort by kind: MISSING, None, numbers and bools, str, list, tuple,
-    set, dict, then other classes by qualified name. Numbers and strings compare as usual;
+    set, dict, then other classes by qualified name. Numbers and strings compare as usual
+    (equal numbers of different types, which are not ``eq``, sort bool, int, float; NaN after
+    every other number);
     lists and dicts (and objects of one class, by their fields) by their first differing item,
     then by length; other values by their ``sym_lt`` method or ``<``.
 
@@ -276,8 +281,15 @@ def lt(a: Any, b: Any) -> bool:
         ka, kb = _kind_order(a), _kind_order(b)
         if ka != kb:
             return ka < kb
-    if isinstance(a, (int, float, str)):
+    if isinstance(a, str):
         return a < b
+    if isinstance(a, (int, float)):
+        if a < b:
+            return True
+        if a == b:
+            return type(a) is not type(b) and \
+                _NUMBER_RANK.get(type(a), 3) < _NUMBER_RANK.get(type(b), 3)
+        return a == a and b != b  # NaN sorts after every other number
     if isinstance(a, (list, tuple)):
         return _lt_seq(list(a), list(b))
     if isinstance(a, dict):

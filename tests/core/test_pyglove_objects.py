@@ -2,6 +2,7 @@
 key, containment, a leaf's own ``sym_eq``, the symbolic order, ancestors and descendants, root
 paths, dynamic keyword fields, frozen fields, overriding defaults, parent/path hooks."""
 
+import math
 import typing
 from typing import Any
 
@@ -153,10 +154,14 @@ def test_containers_sort_by_first_difference_then_length():
     assert not sb.Dict(a=1).sym_lt(sb.Dict(a=0, b=1)) and sb.Dict(b=0).sym_gt(sb.Dict(a=0))
     assert sb.List([1]).sym_lt(sb.List([1, 0])) and sb.List([2]).sym_gt([1, 5])
     assert sb.lt([], A(1)) and sb.lt(sb.MISSING, None) and sb.lt(1, "abc")
+    # equal numbers of different types are not eq, so they are ordered: bool, int, float
+    assert sb.lt(sb.List([False]), sb.List([0])) and sb.lt(0, 0.0) and sb.lt(True, 1.0)
+    assert not sb.eq(True, 1.0) and sb.lt(1e9, math.nan) and not sb.lt(math.nan, 0.0)
 
 
 _values = st.recursive(
-    st.none() | st.booleans() | st.integers(-3, 3) | st.text("ab", max_size=2),
+    st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from([0.0, 1.0, -1.5, math.nan])
+    | st.text("ab", max_size=2),
     lambda children: st.lists(children, max_size=3)
     | st.dictionaries(st.sampled_from("xyz"), children, max_size=2),
     max_leaves=6,
