@@ -129,22 +129,21 @@ class Auto(Algorithm, type_name="symbo.algorithms.Auto"):
         return self._inner
 
     # ---- delegation -------------------------------------------------------------------------
-    def propose(self) -> DNA:
+    def _propose(self) -> DNA:
         if self.exhausted:
             raise AlgorithmError(f"Auto: all {self.spec.space_size} points have been proposed")
         dna = self._inner.propose()
         if self.spec.is_finite:
             self._seen.add(dna)
-        return self._count(dna)
+        return dna
 
-    def feedback(self, dna: DNA, reward: Reward) -> None:
-        super().feedback(dna, reward)
+    def _feedback(self, dna: DNA, reward: Reward) -> None:
         self._inner.feedback(dna, reward)
         self._completed += 1
         if self._completed == self.gp_trials and isinstance(self._inner, GaussianProcessBO):
             self._inner = self._first(self.spec, self._history)
 
-    def on_failure(self, dna: DNA, error: str) -> None:
+    def _on_failure(self, dna: DNA, error: str) -> None:
         self._inner.on_failure(dna, error)
 
     # ---- resuming ------------------------------------------------------------------------------

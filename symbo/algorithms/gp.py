@@ -458,7 +458,7 @@ class GaussianProcessBO(Algorithm, type_name="symbo.algorithms.GaussianProcessBO
         self._tr = _TrustRegion(len(self._layout.ranges), len(self._layout.blocks))
 
     # ---- the algorithm interface ---------------------------------------------------------------
-    def propose(self) -> DNA:
+    def _propose(self) -> DNA:
         if len(self._y) < max(self.num_startup, 1) or self._layout.encoder.size == 0:
             dna = self._random_unseen()
         else:
@@ -466,11 +466,10 @@ class GaussianProcessBO(Algorithm, type_name="symbo.algorithms.GaussianProcessBO
         key = _key(dna)
         self._seen.add(key)
         self._pending[key] = self._layout.encode(dna)
-        return self._count(dna)
+        return dna
 
-    def feedback(self, dna: DNA, reward: Reward) -> None:
+    def _feedback(self, dna: DNA, reward: Reward) -> None:
         x = self._layout.encode(dna)      # first: a DNA of another space changes nothing
-        super().feedback(dna, reward)
         key = _key(dna)
         self._pending.pop(key, None)
         self._seen.add(key)
@@ -481,7 +480,7 @@ class GaussianProcessBO(Algorithm, type_name="symbo.algorithms.GaussianProcessBO
             self._X.append(x)
             self._y.append(value)
 
-    def on_failure(self, dna: DNA, error: str) -> None:
+    def _on_failure(self, dna: DNA, error: str) -> None:
         key = _key(dna)
         self._pending.pop(key, None)
         self._seen.add(key)

@@ -260,7 +260,7 @@ class TPE(Algorithm, type_name="symbo.algorithms.TPE"):
         self._seen: set[DNA] = set()
 
     # ---- the algorithm interface ---------------------------------------------------------------
-    def propose(self) -> DNA:
+    def _propose(self) -> DNA:
         if self._num_completed < max(self.num_startup, 1):
             dna = random_dna(self.spec, self._rng)
         else:
@@ -279,11 +279,10 @@ class TPE(Algorithm, type_name="symbo.algorithms.TPE"):
         self._seen.add(dna)
         if self.constant_liar:
             self._pending.append((dna, self._rows_of(dna)))
-        return self._count(dna)
+        return dna
 
-    def feedback(self, dna: DNA, reward: Reward) -> None:
+    def _feedback(self, dna: DNA, reward: Reward) -> None:
         rows = self._rows_of(dna)            # first: a DNA of another space changes nothing
-        super().feedback(dna, reward)
         self._seen.add(dna)
         self._drop_pending(dna)
         value = scalar(reward)
@@ -299,7 +298,7 @@ class TPE(Algorithm, type_name="symbo.algorithms.TPE"):
         for gid, row in rows.items():
             self._groups[gid].add(tid, row)
 
-    def on_failure(self, dna: DNA, error: str) -> None:
+    def _on_failure(self, dna: DNA, error: str) -> None:
         self._drop_pending(dna)
 
     def _restore_proposed(self, dna: DNA) -> None:
