@@ -67,7 +67,7 @@ def main() -> None:
           f"{time.perf_counter() - start - trained:.1f}s")
 
     start = time.perf_counter()
-    darts = sbt.DARTS(space, seed=0, arch_lr=6e-3, weight_optimizer=sbt.optim.Adam(lr=3e-3))
+    darts = sbt.DARTS(space, seed=0, arch_lr=3e-2, weight_optimizer=sbt.optim.Adam(lr=3e-3))
     dna = darts.search(train[:half], train[half:], epochs=1, steps_per_epoch=8)
     darts_program = sb.materialize(space, dna)
     print(f"DARTS: searched in {time.perf_counter() - start:.1f}s")
