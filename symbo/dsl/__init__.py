@@ -61,13 +61,13 @@ from symbo.dsl.points import (
     IntDecision,
 )
 from symbo.dsl.references import ValueReference
-from symbo.dsl.spec import DNASpec, Space, dna_spec
+from symbo.dsl.spec import DNASpec, dna_spec
 from symbo.dsl.trace import TracedProgram, TracedSpace, is_tracing, trace
 
 __all__ = [
     "Candidate", "Choice", "DNA", "DNAError", "DNASpec", "DecisionPoint", "Decisions",
     "FloatDecision", "FloatRange",
-    "IntDecision", "IntRange", "ManyOf", "Marker", "OneOf", "Permutate", "Space", "dna_spec",
+    "IntDecision", "IntRange", "ManyOf", "Marker", "OneOf", "Permutate", "dna_spec",
     "float_range", "int_range", "is_deterministic", "iterate", "iterate_dna", "many_of",
     "materialize", "one_of", "permutate", "random_dna", "random_sample", "trace", "is_tracing",
     "TracedSpace",

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from symbo.core import Object, Symbolic, SymbolicValueError, clone, sym_hash
 from symbo.core.formatting import format as sym_format
 from symbo.dsl.markers import Marker, many_of, one_of
+
+if TYPE_CHECKING:  # networkx is imported when a graph is built, not with symbo
+    import networkx as nx
 
 
 class CellNode(Object, type_name="symbo.CellNode"):
@@ -194,6 +195,8 @@ def cell_graph(cell: Cell) -> nx.DiGraph:
     [('input0', 'node0', 'conv'), ('node0', 'output', None)]
     """
     _check_materialized(cell, "cell_graph")
+    import networkx as nx
+
     g = nx.DiGraph()
     names = [f"input{k}" for k in range(cell.num_inputs)]
     for k, n in enumerate(names):
@@ -242,6 +245,8 @@ def graph_hash(value: Any, iterations: int = 3) -> str:
                 data.setdefault("op", "")
                 data["op"] = data["op"] or ""
             edge_attr = "op"
+        import networkx as nx
+
         with warnings.catch_warnings():  # networkx >= 3.5 notes that directed hashes changed
             warnings.simplefilter("ignore", UserWarning)
             return nx.weisfeiler_lehman_graph_hash(g, node_attr="label", edge_attr=edge_attr,

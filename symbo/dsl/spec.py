@@ -54,7 +54,7 @@ from symbo.dsl.points import (
     plain_data,
 )
 
-Space = Decisions  # the former name of Decisions, for code written against symbo 0.1
+Space = Decisions  # the former name of Decisions (deprecated; not in the public face)
 Where = Callable[[Marker], bool]
 
 __all__ = [
