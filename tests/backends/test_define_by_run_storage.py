@@ -158,3 +158,55 @@ def test_the_cli_shows_a_discovered_study_with_its_params(tmp_path, script):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "opt" in result.stdout and "lr" in result.stdout
     assert any(v in result.stdout for v in ("sgd", "adam", "rmsprop"))
+
+
+TRACED = '''
+import sys
+import symbo as sb
+
+def train():
+    opt = sb.one_of(["sgd", "adam"], name="opt")
+    lr = sb.float_range(1e-4, 1e-1, scale="log", name="lr")
+    if opt == "adam":
+        return lr * sb.float_range(0.8, 0.99, name="beta")
+    return lr
+
+if __name__ == "__main__":
+    url, max_runs, trials = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    study = sb.tune(lambda program: program(), sb.trace(train, max_runs=max_runs),
+                    sb.algorithms.TPE(seed=0), num_trials=trials, storage=url, study_name="t",
+                    load_if_exists=True)
+'''
+
+
+def test_a_traced_study_grows_in_sqlite_and_is_read_with_and_without_the_script(tmp_path):
+    script = tmp_path / "traced.py"
+    script.write_text(TRACED)
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    run(script, url, "1", "8")    # a one-run trace: 'beta' is found by the trials
+    run(script, url, "64", "14")  # traced in full this time: the same study goes on
+    without = tmp_path / "without.py"
+    without.write_text(textwrap.dedent(f'''
+        import symbo as sb
+        study = sb.load_study({url!r}, "t")
+        assert study.space is None and "import 'traced'" in study.space_error
+        assert len(study.trials) == 14
+        for t in study.trials:
+            assert t.status == "completed"
+            assert list(t.params) == (["opt", "lr", "beta"] if t.params["opt"] == "adam"
+                                      else ["opt", "lr"])
+        print("ok")
+    '''))
+    assert run(without).strip() == "ok"
+    with_script = tmp_path / "with_script.py"
+    with_script.write_text(textwrap.dedent(f'''
+        import symbo as sb
+        import traced
+        study = sb.load_study({url!r}, "t")
+        assert list(study.space.decisions) == ["opt", "lr", "beta"]
+        assert dict(study.space.parents) == {{"beta": ("opt", (1,))}}
+        best = study.best_trial
+        assert best.program() == best.reward
+        print("ok")
+    '''))
+    assert run(with_script).strip() == "ok"
