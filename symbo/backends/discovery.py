@@ -257,8 +257,8 @@ class DefineByRunRun(Run):
         met = [_met(entry, self.space) for entry in record.get("met", [])]
         try:
             self._join(met)
-        except SymbolicValueError as e:
-            trial.params = {m.key: m.param for m in met}
+        except SymbolicValueError as e:  # a name redefined, a marker under two parents
+            self.study.set_params(trial, {m.key: m.param for m in met})
             feedback.fail(f"trial {trial.id}: {e}")
             return
         trial.params = {m.key: m.param for m in met}
