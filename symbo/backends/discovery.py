@@ -258,17 +258,18 @@ class DefineByRunRun(Run):
         try:
             self._join(met)
         except SymbolicValueError as e:  # a name redefined, a marker under two parents
-            self.study.set_params(trial, {m.key: m.param for m in met})
+            self.study.set_params(trial, {m.key: m.param for m in met},
+                                  dict(record.get("user_attrs", {})))
             feedback.fail(f"trial {trial.id}: {e}")
             return
         trial.params = {m.key: m.param for m in met}
-        trial.metadata["user_attrs"] = dict(record.get("user_attrs", {}))
+        user_attrs = dict(record.get("user_attrs", {}))
         self._nodes[trial.id] = {m.key: m.dna for m in met}
         self._placements.add(run_record(met, kind in ("result", "done")))
         self._runs.add(trial.id)
         self._regrow()
         trial.dna = self.space.trial_dna(trial.id, trial.params, self._nodes[trial.id])
-        self.study.set_params(trial, trial.params)
+        self.study.set_params(trial, trial.params, user_attrs)
 
     def _join(self, met: list[Met]) -> None:
         """Adds the decisions first met to the space (checked against what is known)."""

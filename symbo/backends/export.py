@@ -96,8 +96,10 @@ def data_frame(study: Study) -> Any:
     rewards = ["reward"] if k == 1 else [f"reward_{i}" for i in range(k)]
     values = ["value"] if k == 1 else [f"values_{i}" for i in range(k)]
     keys: dict[str, None] = {}
+    attr_keys: dict[str, None] = {}
     for t in trials:
         keys.update(dict.fromkeys(t.params))
+        attr_keys.update(dict.fromkeys(t.user_attrs))
     rows = []
     for t in trials:
         if t.reward is None:
@@ -110,6 +112,8 @@ def data_frame(study: Study) -> Any:
             row[name] = row[alias] = v
         for key in keys:
             row[f"params_{key}"] = t.params.get(key)
+        for key in attr_keys:
+            row[f"user_attrs_{key}"] = t.user_attrs.get(key)
         row["datetime_start"] = _when(t.started_at)
         row["datetime_complete"] = _when(t.finished_at)
         row["duration"] = pd.Timedelta(seconds=t.duration) if t.duration is not None else pd.NaT
@@ -118,7 +122,8 @@ def data_frame(study: Study) -> Any:
         row["error"] = _last_line(t.error)
         rows.append(row)
     columns = ["number", "status", "state", *rewards, *values, *(f"params_{key}" for key in keys),
-               "datetime_start", "datetime_complete", "duration", "reports", "worker", "error"]
+               *(f"user_attrs_{key}" for key in attr_keys), "datetime_start", "datetime_complete",
+               "duration", "reports", "worker", "error"]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -44,7 +44,7 @@ from symbo.backends.storage import (
 from symbo.backends.storage.base import FINISHED, STATUSES, reward_from_json
 from symbo.core import SymbolicError, SymbolicValueError, from_json, to_json
 from symbo.core.formatting import format as sym_format
-from symbo.dsl import DNA, DNASpec, dna_spec, materialize
+from symbo.dsl import DNA, DNASpec, TracedSpace, dna_spec, materialize
 from symbo.dsl.dna import validate
 
 logger = logging.getLogger("symbo")
@@ -60,7 +60,8 @@ class Trial:
     ``sb.DNA.from_params(spec, trial.params)`` gives the DNA back. ``reward`` is the
     objective's value as the user gave it (a float, or a tuple with several objectives);
     ``reports`` are intermediate ``(step, value)`` measurements. ``program`` is materialized
-    from the DNA when first read.
+    from the DNA when first read. ``user_attrs`` are the JSON values an Optuna-style
+    objective set with ``trial.set_user_attr(key, value)``.
 
     >>> import symbo as sb
     >>> study = sb.tune(lambda p: p.batch, sb.Dict(batch=sb.one_of([32, 64], name="batch")),
@@ -82,6 +83,7 @@ class Trial:
     heartbeat_at: float | None = None
     metadata: dict[str, Any] = attrs.Factory(dict)
     params: dict[str, Any] = attrs.Factory(dict)
+    user_attrs: dict[str, Any] = attrs.Factory(dict)
     _program_error: str | None = attrs.field(default=None, alias="program_error")
     _load: Callable[[], tuple[Any, str | None]] | None = attrs.field(default=None, alias="load",
                                                                      repr=False)
@@ -262,11 +264,14 @@ class Study:
         trial.reports.append((step, value))
 
     # ---- define-by-run spaces, which grow while trials run ------------------------------------
-    def set_params(self, trial: Trial, params: dict[str, Any]) -> None:
+    def set_params(self, trial: Trial, params: dict[str, Any],
+                   user_attrs: dict[str, Any] | None = None) -> None:
         """Records the params of a running trial (a define-by-run trial's are the markers its
-        run met, known when it ends)."""
+        run met, known when it ends) and its user attrs."""
         trial.params = dict(params)
-        self.storage.set_trial_params(self.info.id, trial.id, trial.params)
+        if user_attrs is not None:
+            trial.user_attrs = dict(user_attrs)
+        self.storage.set_trial_params(self.info.id, trial.id, trial.params, trial.user_attrs)
 
     def update_space(self, update: Callable[[Any, str | None], tuple[Any, str | None]]) -> Any:
         """Changes the stored space in one transaction (``update(space_json, space_text)``
@@ -374,7 +379,7 @@ class Study:
                 params = {}
         trial = Trial(record.number, dna, None, record.status, reward, record.error,
                       list(record.reports), record.started_at, record.finished_at, record.worker,
-                      record.heartbeat_at, params=params)
+                      record.heartbeat_at, params=params, user_attrs=dict(record.user_attrs))
         if old is not None and old._program is not None:
             trial.program = old._program
         else:
@@ -573,7 +578,8 @@ class Study:
         """The trials as a pandas DataFrame (as Optuna's), one row per trial: ``number``,
         ``status`` (and ``state`` in Optuna's words), ``reward`` (``reward_0``, ... with several
         objectives; also as Optuna's ``value``/``values_0``...), ``params_<name>`` for each
-        decision (its literal value; None where it was not active), ``datetime_start``,
+        decision (its literal value; None where it was not active), ``user_attrs_<key>`` for
+        each user attr (``trial.set_user_attr``), ``datetime_start``,
         ``datetime_complete``, ``duration``, ``reports`` (``[(step, value)]``), ``worker`` and
         ``error``. Needs pandas (``pip install 'symbo[pandas]'``)."""
         return export.data_frame(self)
@@ -632,12 +638,15 @@ def load_study(storage: str | Storage, study_name: str, *, space: Any = None,
     return study
 
 
-def create_study(storage: str | Storage | None, study_name: str, space: Any, *,
+def create_study(storage: str | Storage | None, study_name: str, space: Any = None, *,
                  objectives: tuple[str, ...] = ("max",), load_if_exists: bool = False,
                  algorithm: Algorithm | None = None) -> Study:
     """A new study of ``space`` in ``storage`` (as Optuna's ``create_study``); with
     ``load_if_exists=True`` the stored one of that name (its space must be the same), else a
-    name already there is an error. Run it with :meth:`Study.optimize`.
+    name already there is an error. Run it with :meth:`Study.optimize`. With no space, the
+    objective given to ``optimize`` is the user's own code, and the space is discovered as
+    trials run (define-by-run: ``objective(trial)`` with ``trial.suggest_*``, or
+    ``objective()`` calling named markers inline).
 
     >>> import symbo as sb
     >>> study = sb.create_study("memory:", "quick", sb.Dict(x=sb.float_range(0.0, 1.0, name="x")),
@@ -645,7 +654,14 @@ def create_study(storage: str | Storage | None, study_name: str, space: Any, *,
     >>> study.optimize(lambda p: (p.x - 0.3) ** 2, sb.algorithms.Random(seed=0), num_trials=20)
     >>> round(study.best_params["x"], 1)
     0.3
+    >>> study = sb.create_study("memory:", "optuna-style", objectives=("min",))
+    >>> study.optimize(lambda trial: (trial.suggest_float("x", 0.0, 1.0) - 0.3) ** 2,
+    ...                sb.algorithms.Random(seed=0), num_trials=20)
+    >>> round(study.best_params["x"], 1)
+    0.3
     """
+    if space is None:  # define-by-run: the space is discovered as trials run
+        space = TracedSpace(discovered=True)
     return Study.create(space, algorithm, storage=storage, study_name=study_name,
                         objectives=objectives, load_if_exists=load_if_exists)
 

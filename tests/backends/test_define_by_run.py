@@ -122,7 +122,7 @@ def test_the_trial_api_of_optuna():
     assert seen["numbers"] == list(range(6))
     assert list(seen["params"]) == ["a", "b", "c", "d", "e", "f", "g"]
     assert [t.status for t in study.trials] == ["completed"] * 6
-    assert study.trials[2].metadata["user_attrs"] == {"note": "trial 2"}
+    assert study.trials[2].user_attrs == {"note": "trial 2"}
     assert study.trials[0].params["g"] == 2.0
 
 

@@ -67,7 +67,7 @@ def test_the_same_objective_runs_in_optuna_and_in_symbo():
     assert all(t.params["rf_n_estimators"] % 10 == 0 for t in ours.trials
                if "rf_n_estimators" in t.params)
     completed = [t for t in ours.trials if t.status == "completed"]
-    assert completed[0].metadata["user_attrs"] == {"classifier": completed[0].params["classifier"]}
+    assert completed[0].user_attrs == {"classifier": completed[0].params["classifier"]}
     # both model the conditional settings as such: SVC's are under its candidate
     assert dict(ours.space.parents)["svc_c"] == ("classifier", (0,))
 

@@ -86,6 +86,7 @@ class TrialRecord:
     program_json: Any = None
     updated_at: float = 0.0
     params: dict[str, Any] = attrs.Factory(dict)
+    user_attrs: dict[str, Any] = attrs.Factory(dict)
 
 
 #: what ``get_trials(on_error=...)`` calls for a row it cannot read: (trial number, error)
@@ -205,9 +206,11 @@ class Storage(abc.ABC):
         """The number of trials of the study (all of them count against the budget)."""
 
     # ---- define-by-run studies: params known when a trial ends, a space that grows ----------
-    def set_trial_params(self, study_id: int, number: int, params: dict[str, Any]) -> None:
+    def set_trial_params(self, study_id: int, number: int, params: dict[str, Any],
+                         user_attrs: dict[str, Any] | None = None) -> None:
         """Replaces a running trial's params (a define-by-run trial's are the markers its run
-        met, known when it ends); a finished trial is refused (StorageError)."""
+        met, known when it ends) and user attrs (JSON values the objective set with
+        ``trial.set_user_attr``); a finished trial is refused (StorageError)."""
         raise StorageError(f"{type(self).__name__} cannot record params after a trial started")
 
     def update_space(self, study_id: int,

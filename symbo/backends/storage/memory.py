@@ -170,12 +170,14 @@ class InMemoryStorage(Storage):
         with self._lock:
             return len(self._trials.get(study_id, []))
 
-    def set_trial_params(self, study_id: int, number: int, params: dict[str, Any]) -> None:
+    def set_trial_params(self, study_id: int, number: int, params: dict[str, Any],
+                         user_attrs: dict[str, Any] | None = None) -> None:
         with self._lock:
             trial = self._trial(study_id, number)
             if trial.status != "running":
                 raise StorageError(f"trial {number} is {trial.status}; its params are not changed")
             trial.params = copy.deepcopy(dict(params))
+            trial.user_attrs = copy.deepcopy(dict(user_attrs or {}))
             trial.updated_at = now()
 
     def update_space(self, study_id: int, update: Any) -> Any:

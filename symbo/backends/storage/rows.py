@@ -113,9 +113,10 @@ def _reports(rows: list[tuple[Any, Any]]) -> list[tuple[int, float]]:
 
 def decode_trial(url: str, study: str, row: tuple, reports: list[tuple[Any, Any]]) -> TrialRecord:
     """A trials row (``number, dna, status, reward, error, started_at, finished_at,
-    heartbeat_at, worker, program_json, updated_at, params``) and its reports as a record."""
+    heartbeat_at, worker, program_json, updated_at, params, user_attrs``) and its reports as a
+    record."""
     (number, dna, status, reward, error, started, finished, heartbeat, worker, program,
-     updated, params) = row
+     updated, params, user_attrs) = row
     if isinstance(number, bool) or not isinstance(number, int):
         raise StorageError(f"{url}: {study}: a trial's column 'number' is corrupted "
                            f"({_short(number)}); the other records are intact")
@@ -130,7 +131,8 @@ def decode_trial(url: str, study: str, row: tuple, reports: list[tuple[Any, Any]
         cell("reports", _reports, reports), cell("started_at", _time, started),
         cell("finished_at", _time, finished), cell("heartbeat_at", _time, heartbeat),
         cell("worker", _text, worker), cell("program_json", _json, program),
-        cell("updated_at", _time, updated) or 0.0, cell("params", _params, params))
+        cell("updated_at", _time, updated) or 0.0, cell("params", _params, params),
+        cell("user_attrs", _params, user_attrs))
 
 
 def decode_study(url: str, row: tuple) -> StudyInfo:

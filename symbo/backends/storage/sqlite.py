@@ -44,7 +44,7 @@ from symbo.backends.storage.base import (
 )
 from symbo.backends.storage.rows import decode_study, decode_trial
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS studies (
@@ -72,6 +72,7 @@ CREATE TABLE IF NOT EXISTS trials (
     program_json TEXT,
     updated_at REAL NOT NULL,
     params TEXT NOT NULL DEFAULT '{}',
+    user_attrs TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (study_id, number)
 );
 CREATE INDEX IF NOT EXISTS trials_updated ON trials (study_id, updated_at);
@@ -88,13 +89,15 @@ CREATE TABLE IF NOT EXISTS reports (
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("ALTER TABLE trials ADD COLUMN params TEXT NOT NULL DEFAULT '{}'",),
     2: ("ALTER TABLE studies ADD COLUMN num_trials INTEGER",),
+    3: ("ALTER TABLE trials ADD COLUMN user_attrs TEXT NOT NULL DEFAULT '{}'",),
 }
 # Columns added by migrations: a read-only file of an older version is read with defaults.
-_ADDED = {("trials", "params"): "'{}'", ("studies", "num_trials"): "NULL"}
+_ADDED = {("trials", "params"): "'{}'", ("studies", "num_trials"): "NULL",
+          ("trials", "user_attrs"): "'{}'"}
 _STUDY_COLUMNS = ("id", "name", "objectives", "space_json", "space_text", "algorithm_json",
                   "created_at", "num_trials")
 _TRIAL_COLUMNS = ("number", "dna", "status", "reward", "error", "started_at", "finished_at",
-                  "heartbeat_at", "worker", "program_json", "updated_at", "params")
+                  "heartbeat_at", "worker", "program_json", "updated_at", "params", "user_attrs")
 
 
 def _dumps(value: Any) -> str | None:
@@ -481,12 +484,14 @@ class SQLiteStorage(Storage):
         with self._reading("count its trials") as conn:
             return self._count(conn, study_id)
 
-    def set_trial_params(self, study_id: int, number: int, params: dict[str, Any]) -> None:
-        text = _dumps(dict(params))
+    def set_trial_params(self, study_id: int, number: int, params: dict[str, Any],
+                         user_attrs: dict[str, Any] | None = None) -> None:
+        text, attrs_text = _dumps(dict(params)), _dumps(dict(user_attrs or {}))
         with self._transaction(f"record the params of trial {number}") as conn:
-            if conn.execute("UPDATE trials SET params = ?, updated_at = ? WHERE study_id = ? "
-                            "AND number = ? AND status = 'running'",
-                            (text, self._stamp(conn, study_id), study_id, number)).rowcount == 0:
+            if conn.execute("UPDATE trials SET params = ?, user_attrs = ?, updated_at = ? "
+                            "WHERE study_id = ? AND number = ? AND status = 'running'",
+                            (text, attrs_text, self._stamp(conn, study_id), study_id,
+                             number)).rowcount == 0:
                 raise StorageError(f"trial {number} is {self._status(conn, study_id, number)}; "
                                    "its params are not changed")
 
