@@ -254,3 +254,23 @@ def test_sample_with_a_traced_space_reads_what_each_program_met():
     assert dict(study.space.parents) == {"beta": ("opt", (1,))}
     for t in study.trials:
         assert list(t.params) == (["opt", "beta"] if t.params["opt"] == "adam" else ["opt"])
+
+
+def test_create_study_with_no_space_then_optimize_as_in_optuna(tmp_path):
+    def objective(trial):
+        x = trial.suggest_float("x", -2.0, 2.0)
+        trial.set_user_attr("square", x * x)
+        return (x - 0.5) ** 2
+
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    study = sb.create_study(url, "optuna-style", objectives=("min",))
+    study.optimize(objective, sb.algorithms.TPE(num_startup=5, seed=0), num_trials=10)
+    study.optimize(objective, sb.algorithms.TPE(num_startup=5, seed=1), num_trials=5)
+    again = sb.load_study(url, "optuna-style")
+    assert len(again.trials) == 15 and list(again.best_params) == ["x"]
+    assert again.best_value == pytest.approx((again.best_params["x"] - 0.5) ** 2)
+    for t in again.trials:
+        assert t.user_attrs == {"square": pytest.approx(t.params["x"] ** 2)}
+    pytest.importorskip("pandas")
+    frame = again.trials_dataframe()
+    assert {"params_x", "user_attrs_square"} <= set(frame.columns)
