@@ -15,6 +15,7 @@ import pytest
 import symbo as sb
 from symbo.algorithms import Grid, Random
 from symbo.backends.storage import open_storage
+from symbo.backends.storage.sqlite import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -134,7 +135,7 @@ def test_a_schema_version_1_file_gets_a_params_column(tmp_path: Path) -> None:
     study = sb.load_study(store, "old")
     assert study.trials[0].params == {"batch_size": 64}  # derived from the stored space
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT value FROM meta").fetchone()[0] == "3"
+    assert conn.execute("SELECT value FROM meta").fetchone()[0] == str(SCHEMA_VERSION)
     conn.close()
 
 
@@ -145,7 +146,8 @@ def test_a_newer_schema_version_is_refused(tmp_path: Path) -> None:
     conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
-    with pytest.raises(sb.StorageError, match="schema version 99; this symbo reads 3 and older"):
+    with pytest.raises(sb.StorageError,
+                       match=f"schema version 99; this symbo reads {SCHEMA_VERSION} and older"):
         open_storage(f"sqlite:///{path}")
 
 

@@ -2,10 +2,11 @@
 :class:`StorageError` naming the study, the trial and the column (never a ``TypeError``,
 ``ValueError`` or ``OverflowError`` from deep inside).
 
->>> row = (0, '[null, []]', 'completed', '1.5', None, 1.0, 2.0, 2.0, 'h:1', None, 2.0, '{}')
+>>> row = (0, '[null, []]', 'completed', '1.5', None, 1.0, 2.0, 2.0, 'h:1', None, 2.0, '{}', '{}')
 >>> decode_trial("sqlite:///s.db", "study 'demo'", row, []).reward
 1.5
->>> bad = (0, '[null, []]', 'completed', '"high"', None, 1.0, 2.0, 2.0, 'h:1', None, 2.0, '{}')
+>>> bad = (0, '[null, []]', 'completed', '"high"', None, 1.0, 2.0, 2.0, 'h:1', None, 2.0, '{}',
+...        '{}')
 >>> decode_trial("s.db", "study 'demo'", bad, [])
 Traceback (most recent call last):
 ...
