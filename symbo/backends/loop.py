@@ -399,7 +399,9 @@ def _trusted(algorithm: Algorithm) -> bool:
     """Whether the class that defines the algorithm's ``propose`` declares that it makes
     valid DNA (a subclass overriding ``propose`` is checked again)."""
     for cls in type(algorithm).__mro__:
-        if "propose" in cls.__dict__:
+        if cls is Algorithm:  # its propose is the template that calls _propose
+            break
+        if "propose" in cls.__dict__ or "_propose" in cls.__dict__:
             return bool(cls.__dict__.get("proposes_valid_dna", False))
     return False
 

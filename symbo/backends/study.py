@@ -220,8 +220,8 @@ class Study:
         """Records a running trial; None when the study already has ``max_trials`` trials.
         ``params`` default to those of the DNA."""
         # a memory storage keeps the program object itself; others store its JSON for export
-        if params is None:
-            params = dna.to_params(self.spec) if self.spec is not None else {}
+        if params is None:  # the loop materialized the DNA: it fits the spec
+            params = dna.to_params(self.spec, checked=True) if self.spec is not None else {}
         program_json = storable_json(program, "program", self.storage) \
             if self.storage.shared else None
         number = self.storage.create_trial(self.info.id, dna_json=dna_to_json(dna), worker=worker,

@@ -106,7 +106,9 @@ class Choice(DecisionPoint):
         if self.num_choices > 1:
             DecisionPoint.validate(self, dna)
             return
-        v = self.check(dna.value)
+        v = dna.value
+        if type(v) is not int or not 0 <= v < len(self.candidates):  # the common case: no call
+            v = self.check(v)
         sub = self.candidates[v].space
         if sub.decisions or dna.children:
             validate_decisions(sub, dna.children, f"{self.id}[={v}]")

@@ -346,12 +346,14 @@ class DNA:
         _to_dict(spec.space, dna, (), out, key_type == "id", _VALUE_TYPES[value_type])
         return out
 
-    def to_params(self, spec: DNASpec | None = None) -> dict[str, Any]:
+    def to_params(self, spec: DNASpec | None = None, *, checked: bool = False) -> dict[str, Any]:
         """``{name_or_id: literal value}``: the chosen candidate itself when it is plain data
         (``None``, bools, ints, strings, finite floats, and lists and str-keyed dicts of
         them), else its formatted text (``sb.format(candidate, compact=True)``); a list of
         those for a many_of or permutate; the number for a range. Decisions under candidates
         that were not chosen are left out. JSON-compatible; :meth:`from_params` reads it back.
+        ``checked=True`` skips validating a DNA already known to fit ``spec`` (the search
+        loop's, which it materialized).
 
         >>> import symbo as sb
         >>> spec = sb.dna_spec(sb.Dict(batch=sb.one_of([32, 64], name="batch"),
@@ -363,7 +365,7 @@ class DNA:
         if spec is None:
             raise DNAError("this DNA has no spec; pass spec= or use dna.use_spec(spec)")
         out: dict[str, Any] = {}
-        _to_dict(spec.space, normalized(spec, self), (), out, False, None)
+        _to_dict(spec.space, self if checked else normalized(spec, self), (), out, False, None)
         return out
 
     @staticmethod

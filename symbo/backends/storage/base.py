@@ -267,7 +267,7 @@ def now() -> float:
 
 def dna_to_json(dna: DNA) -> Any:
     """A DNA as nested lists ``[value, [children...]]`` (independent of any spec)."""
-    return [dna.value, [dna_to_json(c) for c in dna.children]]
+    return [dna.value, [dna_to_json(c) if c.children else [c.value, []] for c in dna.children]]
 
 
 def dna_from_json(data: Any) -> DNA:
