@@ -210,3 +210,52 @@ def test_a_traced_study_grows_in_sqlite_and_is_read_with_and_without_the_script(
         print("ok")
     '''))
     assert run(with_script).strip() == "ok"
+
+
+def test_user_attrs_are_read_back_by_another_process(tmp_path):
+    writer = tmp_path / "writer.py"
+    writer.write_text(textwrap.dedent('''
+        import sys
+        import symbo as sb
+
+        def objective(trial):
+            x = trial.suggest_int("x", 0, 9)
+            trial.set_user_attr("note", {"x": x, "tag": "t" + str(trial.number)})
+            return x
+
+        study = sb.create_study(sys.argv[1], "attrs")
+        study.optimize(objective, sb.algorithms.Random(seed=0), num_trials=4, workers=2)
+    '''))
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    run(writer, url)
+    reader = tmp_path / "attrs_reader.py"
+    reader.write_text(textwrap.dedent(f'''
+        import json
+        import symbo as sb
+        study = sb.load_study({url!r}, "attrs")
+        print(json.dumps([[t.params["x"], t.user_attrs] for t in study.trials]))
+    '''))
+    rows = json.loads(run(reader).strip().splitlines()[-1])
+    assert len(rows) == 4
+    for number, (x, attrs) in enumerate(rows):
+        assert attrs == {"note": {"x": x, "tag": f"t{number}"}}
+
+
+def test_a_file_of_schema_version_3_gets_a_user_attrs_column(tmp_path):
+    import sqlite3
+
+    from symbo.backends.storage.sqlite import SCHEMA_VERSION
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    sb.tune(lambda p: p.x, sb.Dict(x=sb.int_range(0, 3, name="x")), sb.algorithms.Grid(),
+            num_trials=2, storage=url, study_name="old")
+    conn = sqlite3.connect(tmp_path / "old.db")
+    conn.execute("ALTER TABLE trials DROP COLUMN user_attrs")
+    conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    study = sb.load_study(url, "old")
+    assert [t.user_attrs for t in study.trials] == [{}, {}]
+    conn = sqlite3.connect(tmp_path / "old.db")
+    assert conn.execute("SELECT value FROM meta").fetchone()[0] == str(SCHEMA_VERSION)
+    conn.close()
