@@ -30,6 +30,7 @@ architecture weights (the paper's search cell); cells whose decisions share name
 
 from __future__ import annotations
 
+import inspect
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -154,12 +155,24 @@ def _check_ops(ops: Any, names: Sequence[Any], where: Callable[[Any], str]) -> N
             raise CellError(f"{where(name)}: {name!r} is not in ops (ops has {known})")
 
 
-def _make_op(ops: Mapping[str, OpFactory], name: str, C: int, stride: int, what: str) -> nn.Module:  # noqa: N803
-    module = ops[name](C, stride)
+def _make_op(ops: Mapping[str, OpFactory], name: str, C: int, stride: int, what: str,  # noqa: N803
+             affine: bool = True) -> nn.Module:
+    """``ops[name](C, stride)``; a factory with an ``affine`` parameter (the paper's ``OPS``
+    lambdas take ``(C, stride, affine)``) also gets the cell's ``affine``."""
+    factory = ops[name]
+    module = factory(C, stride, affine=affine) if _takes_affine(factory) else factory(C, stride)
     if not isinstance(module, nn.Module):
         raise CellError(f"{what}: ops[{name!r}](C={C}, stride={stride}) returned "
                         f"{type(module).__name__}, not a torch.nn.Module")
     return module
+
+
+def _takes_affine(factory: Any) -> bool:
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return False
+    return "affine" in params
 
 
 class DagCell(_CellModule):
@@ -175,7 +188,9 @@ class DagCell(_CellModule):
             to ``C``. Without it the inputs must have ``C`` channels.
         reduction_prev: the first input has twice the resolution (the cell before it reduced):
             a factorized reduce brings it to the others'.
-        affine: whether the preprocessing's batch norms are affine (the DARTS search: False).
+        affine: whether the preprocessing's batch norms are affine (the DARTS search: False);
+            op factories with an ``affine`` parameter (the paper's ``OPS`` lambdas, ``(C,
+            stride, affine)``) get it too.
     """
 
     def __init__(self, cell: Cell, C: int, ops: Mapping[str, OpFactory], reduction: bool = False,  # noqa: N803
@@ -205,10 +220,11 @@ class DagCell(_CellModule):
             if self.edge_ops:
                 for k, (j, name) in enumerate(zip(node.inputs, node.ops)):
                     self.edges.append((i, int(j)))
-                    modules.append(_make_op(ops, name, C, self.stride(int(j)), f"cell.nodes[{i}].ops[{k}]"))
+                    modules.append(_make_op(ops, name, C, self.stride(int(j)), f"cell.nodes[{i}].ops[{k}]",
+                                            affine))
             else:
                 self.edges += [(i, int(j)) for j in node.inputs]
-                modules.append(_make_op(ops, node.op, C, 1, f"cell.nodes[{i}].op"))
+                modules.append(_make_op(ops, node.op, C, 1, f"cell.nodes[{i}].op", affine))
         self.ops = nn.ModuleList(modules)
         self.genotype_ = cell.genotype() if self.edge_ops else None
 
@@ -289,7 +305,7 @@ class SearchCell(_CellModule):
         self.edges = list(state.edges)
         mixed = []
         for e, (i, j) in enumerate(self.edges):
-            candidates = [_make_op(ops, name, C, self.stride(j), f"edge node{i} <- state {j}")
+            candidates = [_make_op(ops, name, C, self.stride(j), f"edge node{i} <- state {j}", affine)
                           for name in state.op_names]
             # a Zero module is DARTS's 'none' whatever its name: never chosen by the derivation
             state.none = state.none | {o for o, m in enumerate(candidates) if isinstance(m, Zero)}

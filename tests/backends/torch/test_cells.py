@@ -146,3 +146,46 @@ def test_the_papers_space_survives_json_and_text() -> None:
     assert sb.eq(sb.parse(sb.format(normal)), normal)
     dna = sb.random_dna(sb.dna_spec(space), seed=0)
     assert sb.eq(sb.materialize(back, dna), sb.materialize(space, dna))
+
+
+def test_the_papers_ops_lambdas_with_an_affine_parameter_get_the_cells_affine() -> None:
+    seen = []
+    paper_ops = {"conv": lambda C, stride, affine: seen.append(affine) or nn.Sequential(  # noqa: N803
+                     nn.Conv2d(C, C, 3, stride, 1), nn.BatchNorm2d(C, affine=affine)),
+                 "skip": lambda C, stride, affine: nn.Identity()}  # noqa: N803
+    module = sbt.build(sbt.DagCell(edge_cell(), C=4, ops=paper_ops, affine=False))
+    assert seen == [False, False, False] and not module.ops[0][1].affine
+
+
+STUDY_SCRIPT = '''
+import sys, symbo as sb
+from symbo.backends import torch as sbt
+from symbo.backends.torch import darts_space
+url = sys.argv[1]
+if sys.argv[2] == "write":
+    cells = [sb.dag_cell(4, darts_space.PRIMITIVES, name=n) for n in ("normal", "reduce")]
+    space = darts_space.network(C=4, num_classes=10, layers=3, normal=cells[0], reduce=cells[1],
+                                in_channels=1)
+    study = sb.tune(lambda p: float(p.cells[0].cell.genotype()[0][1]), space, sb.algorithms.Random(seed=0),
+                    num_trials=3, storage=url, study_name="cells")
+else:
+    study = sb.load_study(url, "cells")
+program = study.best_trial.program
+print(sbt.genotype(program.cells[0].cell, program.cells[1].cell))
+print(sb.graph_hash(program), sorted(study.best_trial.params)[:2])
+'''
+
+
+@pytest.mark.slow
+def test_a_study_over_the_papers_space_is_read_back_by_another_process(tmp_path) -> None:  # noqa: ANN001
+    import subprocess
+    import sys
+
+    (tmp_path / "cells.py").write_text(STUDY_SCRIPT)
+    url = f"sqlite:///{tmp_path / 'cells.db'}"
+    runs = [subprocess.run([sys.executable, "cells.py", url, part], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=180) for part in ("write", "read")]
+    for r in runs:
+        assert r.returncode == 0, r.stderr[-2000:]
+    assert runs[0].stdout == runs[1].stdout
+    assert runs[1].stdout.startswith("Genotype(normal=[(") and "reduce_concat=range(2, 6)" in runs[1].stdout
