@@ -9,9 +9,11 @@ For the problem (see :mod:`problems`) it runs, through one ``sb.compare`` call (
 algorithm with every seed, the same budget, all minimizing):
 
 - symbo ``Random``, ``RegularizedEvolution()`` (its defaults), ``TPE()``,
-  ``TPE(multivariate=True)``, ``Auto()``; ``GaussianProcessBO()`` is not run again: at up to
-  200 trials ``Auto(seed=s)`` *is* ``GaussianProcessBO(seed=s)`` (the same proposals, checked
-  by ``tests/algorithms/test_auto.py``), so its row is Auto's;
+  ``TPE(multivariate=True)``, ``Auto()``; at up to 200 trials ``Auto(seed=s)`` *is*
+  ``BOWL(seed=s)`` on finite spaces of choices and ``GaussianProcessBO(seed=s)`` otherwise
+  (the same proposals, checked by ``tests/algorithms/test_auto.py``), so that algorithm's
+  row is Auto's; on spaces of choices ``GaussianProcessBO()`` and ``LocalSearch()`` have
+  rows too;
 - the peers through :mod:`peers`: Optuna ``TPESampler()``, ``TPESampler(multivariate=True,
   group=True)``, PyGlove ``regularized_evolution`` (population 20, tournament 5, uniform
   mutator);
@@ -42,15 +44,23 @@ TARGET = 0.7
 BUDGETS = (25, 50, 100, 200)
 
 
-def symbo_algorithms() -> dict[str, sb.algorithms.Algorithm]:
+def symbo_algorithms(problem: problems.Problem) -> dict[str, sb.algorithms.Algorithm]:
+    """symbo's rows for ``problem``; Auto's delegate (BOWL on finite spaces of choices,
+    GaussianProcessBO otherwise, for up to 200 trials) is named in its row and not run
+    again; on spaces of choices GaussianProcessBO and LocalSearch have rows of their own."""
     a = sb.algorithms
-    return {
+    choices = a.auto.of_choices(sb.dna_spec(problem.space))
+    rows = {
         "symbo Random": lambda s: a.Random(seed=s),
         "symbo RegularizedEvolution": lambda s: a.RegularizedEvolution(seed=s),
         "symbo TPE": lambda s: a.TPE(seed=s),
         "symbo TPE multivariate": lambda s: a.TPE(multivariate=True, seed=s),
-        "symbo Auto (= GaussianProcessBO)": lambda s: a.Auto(seed=s),
     }
+    if choices:
+        rows["symbo GaussianProcessBO"] = lambda s: a.GaussianProcessBO(seed=s)
+        rows["symbo LocalSearch"] = lambda s: a.LocalSearch(seed=s)
+    rows[f"symbo Auto (= {'BOWL' if choices else 'GaussianProcessBO'})"] = lambda s: a.Auto(seed=s)
+    return rows
 
 
 def peer_algorithms() -> dict[str, sb.algorithms.Algorithm]:
@@ -67,7 +77,7 @@ GP_PEER = {"Optuna GPSampler": lambda s: peers.OptunaSampler(kind="gp", seed=s)}
 def run(problem: problems.Problem, seeds: int, trials: int, gp_seeds: int,
         out: str, only: str | None = None) -> dict[str, sb.Comparison]:
     results = {}
-    calls = [("main", {**symbo_algorithms(), **peer_algorithms()}, seeds)]
+    calls = [("main", {**symbo_algorithms(problem), **peer_algorithms()}, seeds)]
     if gp_seeds:
         calls.append(("gp", GP_PEER, gp_seeds))
     for label, algorithms, n in calls:

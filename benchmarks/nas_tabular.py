@@ -126,33 +126,39 @@ def train_batch(ops: np.ndarray, data: tuple[np.ndarray, ...], num_classes: int,
     return val.numpy(), test.numpy()
 
 
-def build(datasets: tuple[str, ...], limit: int | None = None) -> dict:
+def build(datasets: tuple[str, ...], limit: int | None = None, seeds: int = SEEDS) -> dict:
     torch.set_num_threads(1)
     archs = architectures()[:limit]
     out: dict = {"ops": list(OPS), "edges": [list(e) for e in EDGES],
                  "settings": {"width": WIDTH, "epochs": EPOCHS, "batch": BATCH, "lr": LR,
-                              "seeds": SEEDS, "split": "60/20/20 stratified, random_state=0"},
+                              "seeds": seeds, "split": "60/20/20 stratified, random_state=0"},
                  "datasets": {}}
     for name in datasets:
         data = load(name)
         num_classes = int(max(data[1].max(), data[3].max()) + 1)
-        val = np.zeros(len(archs))
-        test = np.zeros(len(archs))
+        val = np.zeros((seeds, len(archs)))
+        test = np.zeros((seeds, len(archs)))
         start = time.perf_counter()
-        for s, first in itertools.product(range(SEEDS), range(0, len(archs), ARCH_BATCH)):
+        for s, first in itertools.product(range(seeds), range(0, len(archs), ARCH_BATCH)):
             chunk = slice(first, first + ARCH_BATCH)
             v, t = train_batch(archs[chunk], data, num_classes, seed=1000 * s + first)
-            val[chunk] += v / SEEDS
-            test[chunk] += t / SEEDS
+            val[s, chunk] = v
+            test[s, chunk] = t
             print(f"{name}: seed {s} archs {first}-{first + len(v) - 1} "
                   f"{time.perf_counter() - start:.0f}s", file=sys.stderr, flush=True)
         out["datasets"][name] = {
-            "val": [round(float(v), 5) for v in val], "test": [round(float(t), 5) for t in test],
+            "val": _rounded(val.mean(0)), "test": _rounded(test.mean(0)),
+            **({"val_seeds": [_rounded(v) for v in val], "test_seeds": [_rounded(t) for t in test]}
+               if seeds > 1 else {}),
             "train_size": len(data[0]), "val_size": len(data[2]), "test_size": len(data[4]),
             "seconds": round(time.perf_counter() - start, 1),
         }
     out["cost"] = {"cpu": "1 thread", "seconds": {k: v["seconds"] for k, v in out["datasets"].items()}}
     return out
+
+
+def _rounded(values: np.ndarray) -> list[float]:
+    return [round(float(v), 5) for v in values]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,8 +167,9 @@ def main(argv: list[str] | None = None) -> int:
                                                       "nas_tabular.json"))
     parser.add_argument("--limit", type=int, default=None, help="first N architectures only")
     parser.add_argument("--datasets", default="digits,breast_cancer")
+    parser.add_argument("--seeds", type=int, default=SEEDS, help="training seeds per cell")
     args = parser.parse_args(argv)
-    table = build(tuple(args.datasets.split(",")), args.limit)
+    table = build(tuple(args.datasets.split(",")), args.limit, args.seeds)
     with open(args.out, "w") as f:
         json.dump(table, f, separators=(",", ":"))
     print(f"wrote {args.out}: {table['cost']}", file=sys.stderr)

@@ -143,15 +143,27 @@ def load_table(name: str) -> dict[str, Any]:
         return json.load(f)
 
 
+def nas_cell(ops: Sequence[str], edges: Sequence[Sequence[int]]) -> sb.Cell:
+    """The table's cell as an ``sb.Cell``: one input (the stem's output), node ``j`` reads
+    every earlier state through an op of its own (``edge{i}{j}``), so the decisions come in
+    the order of ``edges`` (by target, then source) and graph-aware algorithms see the DAG."""
+    targets = sorted({j for _, j in edges})
+    nodes = [sb.CellNode(inputs=[i for i, jj in edges if jj == j],
+                         ops=[sb.one_of(list(ops), name=f"edge{i}{j}") for i, jj in edges if jj == j])
+             for j in targets]
+    return sb.Cell(num_inputs=1, nodes=nodes)
+
+
 def _nas_tabular(dataset: str, label: str) -> Problem:
     table = load_table(f"nas_tabular_{dataset}.json")
     ops, edges = table["ops"], table["edges"]
     val = table["datasets"][dataset]["val"]
-    space = sb.Dict(cell=sb.List([sb.one_of(ops, name=f"edge{i}{j}") for i, j in edges]))
+    space = sb.Dict(cell=nas_cell(ops, edges))
     index = {op: k for k, op in enumerate(ops)}
 
     def objective(p: Any) -> float:
-        k = sum(index[op] * len(ops) ** e for e, op in enumerate(p.cell))
+        cell = [op for node in p.cell.nodes for op in node.ops]
+        k = sum(index[op] * len(ops) ** e for e, op in enumerate(cell))
         return 1.0 - val[k]
 
     return Problem(label, space, objective, 1.0 - max(val), "cell",

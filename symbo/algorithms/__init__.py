@@ -8,12 +8,14 @@ markers searched by an outer loop.
 from symbo.algorithms import operations, recombinators, selectors
 from symbo.algorithms.auto import Auto
 from symbo.algorithms.base import Algorithm, AlgorithmError, PastTrial
+from symbo.algorithms.bowl import BOWL
 from symbo.algorithms.deduping import Deduping
 from symbo.algorithms.early_stopping import ASHA, EarlyStoppingPolicy, MedianStopping
 from symbo.algorithms.evolution import HillClimb, RegularizedEvolution
 from symbo.algorithms.evolutionary import Evolution
 from symbo.algorithms.gp import GaussianProcessBO
 from symbo.algorithms.grid import Grid
+from symbo.algorithms.local_search import LocalSearch
 from symbo.algorithms.mcts import MCTS
 from symbo.algorithms.mutation import Mutator, Swap, Uniform
 from symbo.algorithms.nsga2 import NSGA2
@@ -36,8 +38,9 @@ __all__ = [
     "PMX", "Average", "Context", "Cycle", "KPoint", "Operation", "Order", "Recombinator",
     "Segmented", "Swap", "operations", "recombinators", "selectors", "Deduping", "Evolution",
     "NSGA2",
-    "ASHA", "Algorithm", "AlgorithmError", "Auto", "Crossover", "EarlyStoppingPolicy", "GaussianProcessBO",
-    "Grid",
+    "ASHA", "BOWL", "Algorithm", "AlgorithmError", "Auto", "Crossover", "EarlyStoppingPolicy",
+    "GaussianProcessBO",
+    "Grid", "LocalSearch",
     "HillClimb", "MCTS", "MedianStopping", "Mutator", "PastTrial", "Random", "RegularizedEvolution",
     "TPE", "Uniform", "UniformCrossover",
 ]

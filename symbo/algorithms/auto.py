@@ -7,21 +7,27 @@ The rule (backed by the comparisons in BENCHMARKS.md, "Search quality: sb.compar
    that ranks by Pareto dominance).
 2. **A finite space no larger than the budget** (``space_size <= num_trials``) ->
    :class:`Grid`: every point once, nothing re-evaluated.
-3. **Otherwise, the first** ``gp_trials`` **(200) trials** -> :class:`GaussianProcessBO`. At
-   100 trials it has the lowest (or tied-lowest) mean regret of symbo's algorithms on the
-   continuous (Branin, Hartmann-6, Levy-10), conditional categorical (NAS-like) and mixed
-   conditional (HPO-cancer) benchmarks, and is within the overlapping confidence intervals of
-   the best on the real cell tables (NAS-digits, NAS-cancer), at ~0.1-0.3 s per proposal (the
-   GP is refitted every trial): negligible next to any objective worth a model, and bounded
-   because
-4. **past** ``gp_trials`` **completed trials** -> :class:`TPE` (``multivariate=True``),
+3. **A finite space of choices** (every decision a ``one_of``/``many_of``/``permutate``, an
+   ``int_range`` of at most 16 values or a decision of a DAG cell; more points than the
+   budget), **for the first** ``gp_trials`` **(200) trials** -> :class:`BOWL`: a GP over
+   the cells' graphs (Weisfeiler-Lehman kernel, through ``spec.cells``) and an overlap
+   kernel over the other choices, with expected improvement among the neighbours of the
+   best points. On the conditional categorical benchmark (NAS-like) and the real cell tables
+   (NAS-cancer, NAS-digits) it has the lowest mean regret at 100 trials of symbo's
+   algorithms and the peers (BENCHMARKS.md).
+4. **Otherwise (ranges), the first** ``gp_trials`` **trials** -> :class:`GaussianProcessBO`.
+   At 100 trials it has the lowest (or tied-lowest) mean regret of symbo's algorithms on the
+   continuous (Branin, Hartmann-6, Levy-10) and mixed conditional (HPO-cancer) benchmarks,
+   at ~0.1-0.3 s per proposal (the GP is refitted every trial): negligible next to any
+   objective worth a model, and bounded because
+5. **past** ``gp_trials`` **completed trials** -> :class:`TPE` (``multivariate=True``),
    fed the whole history: a cost per trial that stays at a few milliseconds at thousands of
    trials, where a GP's cubic cost would dominate. With ``num_trials`` known and larger than
    ``tpe_from`` (1,000) it is TPE from the start.
 
 If the chosen algorithm refuses the space (:class:`AlgorithmError` at setup), the next one
-of GaussianProcessBO, TPE, RegularizedEvolution, Random is taken. :attr:`Auto.chosen` names
-the algorithm in use; it changes only at the switch of point 4. In a finite space, the search
+of BOWL, GaussianProcessBO, TPE, RegularizedEvolution, Random is taken. :attr:`Auto.chosen`
+names the algorithm in use; it changes only at the switch of point 5. In a finite space, the search
 ends (``exhausted``) once every point has been proposed.
 
 >>> import symbo as sb
@@ -33,6 +39,10 @@ ends (``exhausted``) once every point has been proposed.
 >>> small.setup(sb.dna_spec(sb.Dict(k=sb.one_of([1, 2, 3]))))
 >>> small.chosen
 'Grid'
+>>> cells = sb.algorithms.Auto(seed=0)
+>>> cells.setup(sb.dna_spec(sb.dag_cell(num_nodes=3, ops=["conv", "pool", "skip"])))
+>>> cells.chosen
+'BOWL'
 """
 
 from __future__ import annotations
@@ -40,20 +50,24 @@ from __future__ import annotations
 from typing import Any
 
 from symbo.algorithms.base import Algorithm, AlgorithmError, Reward
+from symbo.algorithms.bowl import BOWL
 from symbo.algorithms.evolution import RegularizedEvolution
 from symbo.algorithms.gp import GaussianProcessBO
 from symbo.algorithms.grid import Grid
 from symbo.algorithms.random_search import Random
 from symbo.algorithms.tpe import TPE
 from symbo.dsl import DNA, DNASpec
+from symbo.dsl.spec import Choice, IntDecision
+
+_SMALL_INT_RANGE = 16   # an int_range of at most this many values counts as a choice
 
 
 class Auto(Algorithm, type_name="symbo.algorithms.Auto"):
     """Picks an algorithm by the space and the budget (the rule is in the module docstring)
     and delegates to it. ``num_trials`` is the budget when known (``sb.tune`` and
     ``sb.sample`` pass theirs when they create the default ``Auto``); ``gp_trials`` is the
-    number of trials searched with GaussianProcessBO before switching to TPE, and ``tpe_from``
-    the budget from which TPE is used from the start.
+    number of trials searched with BOWL or GaussianProcessBO before switching to TPE, and
+    ``tpe_from`` the budget from which TPE is used from the start.
 
     >>> import symbo as sb
     >>> study = sb.tune(lambda p: -(p.x - 0.3) ** 2, sb.Dict(x=sb.float_range(0.0, 1.0)),
@@ -85,11 +99,14 @@ class Auto(Algorithm, type_name="symbo.algorithms.Auto"):
             return ["TPE", "RegularizedEvolution", "Random"]
         if self._completed >= self.gp_trials:
             return ["TPE", "RegularizedEvolution", "Random"]
+        if of_choices(spec):
+            return ["BOWL", "GaussianProcessBO", "TPE", "RegularizedEvolution", "Random"]
         return ["GaussianProcessBO", "TPE", "RegularizedEvolution", "Random"]
 
     def _make(self, name: str) -> Algorithm:
         seed = self.seed
         return {
+            "BOWL": lambda: BOWL(seed=seed),
             "GaussianProcessBO": lambda: GaussianProcessBO(seed=seed),
             "TPE": lambda: TPE(seed=seed, multivariate=True),
             "RegularizedEvolution": lambda: RegularizedEvolution(seed=seed),
@@ -140,7 +157,7 @@ class Auto(Algorithm, type_name="symbo.algorithms.Auto"):
     def _feedback(self, dna: DNA, reward: Reward) -> None:
         self._inner.feedback(dna, reward)
         self._completed += 1
-        if self._completed == self.gp_trials and isinstance(self._inner, GaussianProcessBO):
+        if self._completed == self.gp_trials and isinstance(self._inner, (GaussianProcessBO, BOWL)):
             self._inner = self._first(self.spec, self._history)
 
     def _on_failure(self, dna: DNA, error: str) -> None:
@@ -167,3 +184,20 @@ class Auto(Algorithm, type_name="symbo.algorithms.Auto"):
         """Restores the delegate's state when the restored trials chose the same delegate."""
         if state.get("chosen") == self.chosen and isinstance(state.get("inner"), dict):
             self._inner.load_state(state["inner"])
+
+
+def of_choices(spec: DNASpec) -> bool:
+    """Whether ``spec`` is a finite space of choices (rule 3 of the module docstring).
+
+    >>> import symbo as sb
+    >>> of_choices(sb.dna_spec(sb.Dict(k=sb.one_of([1, 2]), n=sb.int_range(0, 9))))
+    True
+    >>> of_choices(sb.dna_spec(sb.Dict(k=sb.one_of([1, 2]), x=sb.float_range(0.0, 1.0))))
+    False
+    """
+    if not spec.is_finite:
+        return False
+    in_cells = {d for layout in spec.cells for d in layout.decisions}
+    return all(d.id in in_cells or isinstance(d, Choice)
+               or (isinstance(d, IntDecision) and d.size <= _SMALL_INT_RANGE)
+               for d in spec.decision_points)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -54,6 +54,9 @@ from symbo.dsl.points import (
     plain_data,
 )
 
+if TYPE_CHECKING:
+    from symbo.dsl.cell_layout import CellLayout
+
 Space = Decisions  # the former name of Decisions (deprecated; not in the public face)
 Where = Callable[[Marker], bool]
 
@@ -68,6 +71,8 @@ class DNASpec:
     """The decision tree of a space; what algorithms see instead of the program."""
 
     space: Decisions
+    #: the graph structure of the space's cells (:mod:`symbo.dsl.cell_layout`), set by dna_spec
+    cells: tuple[CellLayout, ...] = attrs.field(default=(), eq=False, repr=False)
 
     @property
     def decisions(self) -> tuple[DecisionPoint, ...]:
@@ -177,7 +182,10 @@ def dna_spec(space: Any, *, where: Where | None = None) -> DNASpec:
 
     if isinstance(space, TracedSpace):
         return space.dna_spec(where=where)
-    spec = DNASpec(_Collector(where).collect(space))
+    collector = _Collector(where)
+    spec = DNASpec(collector.collect(space))
+    if collector.cells:
+        object.__setattr__(spec, "cells", _cell_layouts(collector.cells, spec))
     for d in spec.decision_points:
         if d.name is None:
             continue
@@ -188,6 +196,25 @@ def dna_spec(space: Any, *, where: Where | None = None) -> DNASpec:
                 "choose another name"
             )
     return spec
+
+
+def _cell_layouts(cells: list[tuple[Any, str]], spec: DNASpec) -> tuple[CellLayout, ...]:
+    """The layouts of the cells found in the space (cells that share their decisions, as
+    stacked cells made with one name do, once)."""
+    from symbo.dsl.cell_layout import build_layout
+
+    def decision_of(marker: Marker, did: str) -> str | None:
+        d = spec.by_name.get(marker.name) if marker.name is not None else spec.by_id.get(did)
+        return d.id if isinstance(d, Choice) else None
+
+    out: list[CellLayout] = []
+    for cell, path in cells:
+        layout = build_layout(cell, path, decision_of, spec)
+        if layout is not None and not any(
+                (o.num_inputs, o.nodes, o.edge_ops) == (layout.num_inputs, layout.nodes,
+                                                        layout.edge_ops) for o in out):
+            out.append(layout)
+    return tuple(out)
 
 
 def _join(prefix: str, location: KeyPath) -> str:
@@ -231,6 +258,10 @@ class _Collector:
         self.where = where
         self.named: dict[str, _Node] = {}
         self.places: dict[str, list[tuple[str, _Scope]]] = {}  # name -> (id, scope) of each
+        self.cells: list[tuple[Any, str]] = []  # (Cell, its path) outside many_of positions
+        from symbo.dsl.graph import Cell
+
+        self._cell_type = Cell
 
     def collect(self, value: Any) -> Decisions:
         root = _Scope(None)
@@ -250,6 +281,8 @@ class _Collector:
             if isinstance(node, Marker):
                 self._marker(node, path, prefix, scope)
                 return TraverseAction.SKIP
+            if isinstance(node, self._cell_type) and not _repeated(scope):
+                self.cells.append((node, _join(prefix, path)))
             return TraverseAction.ENTER
 
         traverse(value, visit)
@@ -315,6 +348,11 @@ class _Collector:
             occurrences = tuple(did for did, _ in self.places[name]) if name is not None else ()
             out.append(node.marker.decision_point(node.id, node.location, branches, occurrences))
         return Decisions(tuple(out))
+
+
+def _repeated(scope: _Scope) -> bool:
+    """Whether ``scope`` is decided once per position of a many_of (at some level)."""
+    return any(s.owner is not None and s.owner.marker.positions > 1 for s in _chain(scope))
 
 
 def _chain(scope: _Scope) -> list[_Scope]:

@@ -21,8 +21,10 @@ def chosen(space, **kwargs):
 def test_rule_by_space_and_budget():
     small = sb.Dict(k=sb.one_of([1, 2, 3]), j=sb.int_range(0, 3))      # 12 points
     assert chosen(small, num_trials=12) == "Grid"
-    assert chosen(small, num_trials=11) == "GaussianProcessBO"
-    assert chosen(small) == "GaussianProcessBO"
+    assert chosen(small, num_trials=11) == "BOWL"                      # finite, of choices
+    assert chosen(small) == "BOWL"
+    assert chosen(sb.Dict(k=sb.one_of([1, 2]), n=sb.int_range(0, 99))) == "GaussianProcessBO"
+    assert chosen(sb.Dict(c=sb.dag_cell(3, ["conv", "pool"]), n=sb.int_range(1, 8))) == "BOWL"
     assert chosen(MIXED, num_trials=100) == "GaussianProcessBO"
     assert chosen(MIXED, num_trials=5000) == "TPE"
 
@@ -104,3 +106,14 @@ def test_auto_is_gaussian_process_bo_for_the_first_gp_trials():
         return [t.dna for t in study.trials]
 
     assert run(Auto(seed=4)) == run(sb.algorithms.GaussianProcessBO(seed=4))
+
+
+def test_auto_is_bowl_for_the_first_gp_trials_on_spaces_of_choices():
+    space = sb.Dict(cell=sb.dag_cell(2, ["conv", "pool", "skip"]), k=sb.one_of([1, 2, 3]))
+
+    def run(algo):
+        study = sb.tune(lambda p: float(p.k) + (p.cell.nodes[0].ops[0] == "conv"), space, algo,
+                        num_trials=14)
+        return [t.dna for t in study.trials]
+
+    assert run(Auto(seed=2)) == run(sb.algorithms.BOWL(seed=2))
