@@ -13,9 +13,9 @@ from symbo.algorithms import AlgorithmError, Random
 from symbo.algorithms.gp import (
     GaussianProcess,
     GaussianProcessBO,
-    _Layout,
     log_expected_improvement,
 )
+from symbo.algorithms.gp_space import TrustRegion, VectorLayout
 from symbo.algorithms.tpe import TPE
 from symbo.dsl.dna import validate
 from symbo.dsl.encoding import VectorEncoder
@@ -27,7 +27,7 @@ from .spaces import arbitrary_reward, mixed_space
 # ---- valid proposals -----------------------------------------------------------------------------
 def test_projection_gives_the_encodings_of_valid_dna() -> None:
     spec = sb.dna_spec(mixed_space())
-    layout = _Layout(VectorEncoder(spec))
+    layout = VectorLayout(VectorEncoder(spec))
     V = layout.project(layout.random(300, np.random.default_rng(0)))
     for v in V:
         dna = layout.encoder.decode(v)
@@ -216,9 +216,7 @@ def test_gp_beats_tpe_on_hartmann6() -> None:
 
 
 def test_trust_region_follows_the_incumbent_and_shrinks_after_failures():
-    from symbo.algorithms.gp import _TrustRegion
-
-    tr = _TrustRegion(num_ranges=10, num_blocks=0)
+    tr = TrustRegion(num_ranges=10, num_blocks=0)
     for _ in range(10):
         tr.tell(0.0, best=1.0)                              # 10 failures: halved once
     assert tr.length == 0.4
