@@ -191,6 +191,8 @@ class DefineByRunRun(Run):
         self._spec_of_trials: Any = None
         self._seeds = random.Random()
         self._nodes: dict[int, dict[str, DNA]] = {}   # the decisions of trials, by number
+        self._proposed: dict[int, dict[str, DNA]] = {}  # those of this process's proposals
+        self._guessed: dict[int, DNA] = {}  # running trials' DNA as last told to the algorithm
         self._runs: set[int] = set()                  # trials whose evidence is counted
         self._placements = Placements(
             {k: len(m.candidates) for k, m in space.decisions.items() if is_choice(m)},
@@ -216,8 +218,16 @@ class DefineByRunRun(Run):
         return {}  # a trial's params are the markers its run meets
 
     def next_feedback(self) -> Feedback | None:
+        if self.mine and _enumerates(self.algorithm) and self._placements.undecided():
+            # an exhaustive search starts no trial in a tree still being learned: a point
+            # proposed now may differ from a running one only in a decision its run will not
+            # meet (the same point twice); it waits for the evidence
+            return None
         trial = self.next_trial()
-        return None if trial is None else DefineByRunFeedback(self, trial)
+        if trial is None:
+            return None
+        self._proposed[trial.id] = trial.program.nodes  # a running trial's point
+        return DefineByRunFeedback(self, trial)
 
     def more_later(self) -> bool:
         return bool(self.mine)
@@ -264,11 +274,24 @@ class DefineByRunRun(Run):
             return
         trial.params = {m.key: m.param for m in met}
         user_attrs = dict(record.get("user_attrs", {}))
-        self._nodes[trial.id] = {m.key: m.dna for m in met}
+        # the decisions it met, and where it met none, those it was proposed with (the
+        # algorithm is told its own point, not a filler)
+        self._nodes[trial.id] = {**self._proposed.pop(trial.id, {}),
+                                 **{m.key: m.dna for m in met}}
         self._placements.add(run_record(met, kind in ("result", "done")))
         self._runs.add(trial.id)
         self._regrow()
         trial.dna = self.space.trial_dna(trial.id, trial.params, self._nodes[trial.id])
+        guessed = self._guessed.pop(trial.id, None)
+        if guessed is not None and guessed != trial.dna:
+            # the algorithm was set up while this trial ran, and took it for another point
+            # (the tree had decisions it was not proposed with): tell it what it really was
+            self._set_up_algorithm(self.study.spec)
+        # its program: the decisions its run met (as another process reads it back), made
+        # when first read
+        space, dna, params = self.space, trial.dna, dict(trial.params)
+        trial.program = None
+        trial._load = lambda: (space.trial_program(dna, params), None)
         self.study.set_params(trial, trial.params, user_attrs)
 
     def _join(self, met: list[Met]) -> None:
@@ -347,6 +370,14 @@ class DefineByRunRun(Run):
         self._placements.add(run_record(met, trial.status == "completed"))
         self._runs.add(trial.id)
 
+    def _trial_nodes(self, trial: Trial) -> dict[str, DNA] | None:
+        """The decisions of a trial: what its run met, or (running here, params not known
+        yet) what it was proposed with, so that the algorithm counts the point it runs."""
+        nodes = self._nodes.get(trial.id)
+        if nodes is None and not trial.params:
+            nodes = self._proposed.get(trial.id)
+        return nodes
+
     def _set_space(self, space: TracedSpace) -> None:
         self.study.space = space
         self.study.spec = space.dna_spec()
@@ -365,10 +396,17 @@ class DefineByRunRun(Run):
             return
         self._spec_of_trials = spec
         for trial in self.study._trials.values():
-            trial.dna = space.trial_dna(trial.id, trial.params, self._nodes.get(trial.id))
+            trial.dna = space.trial_dna(trial.id, trial.params, self._trial_nodes(trial))
         if not tell or spec == self._spec_of_algorithm:
             return
+        self._set_up_algorithm(spec)
+
+    def _set_up_algorithm(self, spec: Any) -> None:
+        """Sets the algorithm up on ``spec`` and tells it every finished trial again (their
+        DNA in this tree); this process's running trials are its pending proposals."""
         self._spec_of_algorithm = spec
+        self._guessed = {t: self.study._trials[t].dna for t in self.mine
+                         if t in self.study._trials and not self._nodes.get(t)}
         algorithm = self.algorithm
         rng = getattr(algorithm, "_rng", None)
         state = _rng_state(rng) if isinstance(rng, random.Random) else None
@@ -379,6 +417,13 @@ class DefineByRunRun(Run):
         algorithm.load_state({"rng": state})
         logger.debug("the space grew to %d decisions; %s set up again", len(spec),
                      type(algorithm).__name__)
+
+
+def _enumerates(algorithm: Algorithm) -> bool:
+    """Whether ``algorithm`` proposes each point once (Grid, or Auto delegating to it)."""
+    from symbo.algorithms.grid import Grid
+
+    return isinstance(algorithm, Grid) or isinstance(getattr(algorithm, "inner", None), Grid)
 
 
 def _with(space: TracedSpace, new: dict[str, Any], scopes: dict[str, str]) -> TracedSpace:

@@ -383,17 +383,22 @@ class Study:
         if old is not None and old._program is not None:
             trial.program = old._program
         else:
-            trial._load = self._loader(record.number, dna, record.program_json)
+            trial._load = self._loader(record.number, dna, record.program_json,
+                                       params if record.status in FINISHED else None)
         return trial
 
-    def _loader(self, number: int, dna: DNA, program_json: Any
+    def _loader(self, number: int, dna: DNA, program_json: Any, met: dict[str, Any] | None = None
                 ) -> Callable[[], tuple[Any, str | None]]:
         space, spec, where, space_error = self.space, self.spec, self.where, self.space_error
+        # a define-by-run trial that ran: its program holds the decisions its run met only
+        trial_program = getattr(space, "trial_program", None) if met and where is None else None
 
         def load() -> tuple[Any, str | None]:
             error = None
             if space is not None and spec is not None:
                 try:
+                    if trial_program is not None:
+                        return trial_program(dna, met), None
                     return materialize(space, dna, spec=spec, where=where, check=False), None
                 except SymbolicError as e:
                     error = f"trial {number}: its DNA does not fit the space: {e}"

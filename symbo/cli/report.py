@@ -31,6 +31,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         if not studies:
             print(f"no studies in {storage.url}")
             return 0
+        if len(studies) == 1:  # the one study of the file: shown as `symbo best` shows it
+            return _show_study(args.storage, studies[0].name)
         rows = []
         for info in studies:
             study = Study(storage, info, None, None)
@@ -46,7 +48,11 @@ def cmd_show(args: argparse.Namespace) -> int:
                      "objectives", "created"], rows))
         print(f"\n(symbo show {args.storage} NAME shows a study's trials)")
         return 0
-    study = open_study(args.storage, name, err=sys.stderr, structural=True)
+    return _show_study(args.storage, name)
+
+
+def _show_study(where: str, name: str) -> int:
+    study = open_study(where, name, err=sys.stderr, structural=True)
     print(f"study {study.name!r} in {study.storage.url}")
     print(f"objectives: {', '.join(study.objectives)}")
     print(summary_line(study))

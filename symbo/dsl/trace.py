@@ -216,6 +216,26 @@ class TracedSpace(Object, type_name="symbo.TracedSpace"):
         found.update(nodes or {})
         return tree.dna(found, lambda key, point: random_dna(point, f"fill/{number}", key))
 
+    def trial_program(self, dna: DNA, params: dict[str, Any]) -> TracedProgram:
+        """The program of a trial that ran, whose run met ``params``: their decisions only
+        (a decision the run did not meet has no value in it, though its DNA has a filler).
+
+        >>> import symbo as sb
+        >>> def fn():
+        ...     if sb.one_of(["a", "b"], name="c") == "a":
+        ...         sb.int_range(0, 3, name="n")
+        >>> space = sb.trace(fn)
+        >>> dna = space.trial_dna(0, {"c": "b"})
+        >>> dict(space.trial_program(dna, {"c": "b"}).values)
+        {'c': 'b'}
+        """
+        program = self.materialize(dna, check=False)
+        met = {k: v for k, v in program.values.items() if k in params}
+        out = TracedProgram(fn=self.fn, values=met, new_markers=program.new_markers,
+                            seed=program.seed)
+        out._space, out._nodes = self, {k: n for k, n in program.nodes.items() if k in params}
+        return out
+
     def materialize(self, dna: DNA, where: Any = None, check: bool = True, *,
                     new_markers: str = "error", seed: Any = None) -> TracedProgram:
         """The program that runs ``fn`` with the decisions of ``dna``.

@@ -129,6 +129,29 @@ class Placements:
         self._cache = out
         return dict(out)
 
+    def undecided(self) -> list[str]:
+        """The keys that every run met with some choice before them in a proper subset of
+        its candidates, where that choice is not one they are placed under (directly or
+        above): no evidence yet that it is why, so a run with that choice elsewhere may still
+        place them (deeper).
+
+        >>> p = Placements({"opt": 2})
+        >>> p.add(Run(("opt", "momentum"), {"opt": 0}))
+        >>> p.undecided()
+        ['momentum']
+        >>> p.add(Run(("opt",), {"opt": 1}))
+        >>> p.undecided()
+        []
+        """
+        placed = self.parents()
+        out = []
+        for key in self.order:
+            above = {key, *_chain(key, placed)}  # the choices that explain a condition
+            if any(c not in above and c in self.choice_sizes and len(seen) < self.choice_sizes[c]
+                   for c, seen in self._cands.get(key, {}).items()):
+                out.append(key)
+        return out
+
     # ---- one decision --------------------------------------------------------------------------
     def _place(self, key: str, placed: dict[str, Parent]) -> Parent | None:
         cands = self._cands.get(key)

@@ -80,6 +80,28 @@ def test_grid_covers_a_finite_discovered_space_once():
     assert sb.dna_spec(study.space).space_size == 5
 
 
+def nested_branches():
+    model = sb.one_of(["mlp", "cnn", "linear"], name="model")
+    if model == "mlp":
+        sb.int_range(1, 3, name="depth")
+    elif model == "cnn":
+        if sb.one_of([3, 5], name="kernel") == 5:
+            sb.one_of(["same", "valid"], name="padding")
+    return 1.0
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_grid_with_workers_runs_each_point_of_a_discovered_space_once(workers):
+    # with two workers, a point proposed while the tree is still being learned could differ
+    # from a running one only in a decision its run does not meet: Grid waits for evidence
+    for _ in range(3):
+        study = sb.tune(nested_branches, algorithm=sb.algorithms.Grid(), num_trials=20,
+                        workers=workers)
+        points = [tuple(sorted(t.params.items())) for t in study.trials]
+        assert len(points) == len(set(points)) == 7, points
+        assert sb.dna_spec(study.space).space_size == 7
+
+
 def test_a_seeded_define_by_run_search_is_reproducible():
     runs = [[t.params for t in sb.tune(optimizer_settings, algorithm=sb.algorithms.TPE(
         num_startup=4, seed=7), num_trials=12).trials] for _ in range(2)]
@@ -274,3 +296,17 @@ def test_create_study_with_no_space_then_optimize_as_in_optuna(tmp_path):
     pytest.importorskip("pandas")
     frame = again.trials_dataframe()
     assert {"params_x", "user_attrs_square"} <= set(frame.columns)
+
+
+def test_a_trial_program_holds_the_decisions_its_run_met():
+    def objective(trial):
+        x = trial.suggest_float("x", 0.0, 1.0)
+        if trial.number >= 2:  # joins the space mid-study: earlier trials never met it
+            x += trial.suggest_float("dropout", 0.0, 0.5)
+        return x
+
+    study = sb.tune(objective, algorithm=sb.algorithms.Random(seed=0), num_trials=4)
+    for t in study.trials:
+        assert dict(t.program.values) == t.params
+    assert list(study.trials[0].params) == ["x"]
+    assert list(study.trials[3].params) == ["x", "dropout"]

@@ -55,6 +55,7 @@ out = {
     "trials": [[t.id, t.status, t.params] for t in study.trials],
     "best": study.best_trial.params,
     "dna_fits": all(sb.DNA.from_numbers(spec, t.dna.to_numbers()) == t.dna for t in study.trials),
+    "programs_are_params": all(dict(t.program.values) == t.params for t in study.trials),
 }
 print(json.dumps(out))
 '''
@@ -101,6 +102,7 @@ def test_a_discovered_study_with_workers_is_read_by_another_process(tmp_path, sc
     for key, parent in out["parents"].items():
         assert parent[0] == "opt" and len(parent[1]) == 1, (key, parent)
     assert out["dna_fits"]
+    assert out["programs_are_params"]  # no filler shown for a decision a trial did not meet
 
 
 def test_a_discovered_study_resumes_in_another_process_and_grows_from_two_at_once(tmp_path, script):
@@ -158,6 +160,16 @@ def test_the_cli_shows_a_discovered_study_with_its_params(tmp_path, script):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "opt" in result.stdout and "lr" in result.stdout
     assert any(v in result.stdout for v in ("sgd", "adam", "rmsprop"))
+    table = result.stdout[result.stdout.index("\ntrial "):]
+    header, _rule, *rows = table.strip().splitlines()
+    assert len(rows) == 6
+    for word in ("None", "null", "nan"):  # a decision a trial did not meet is left blank
+        assert word not in table
+    # the file holds one study: `symbo show FILE` shows it (as `symbo best FILE` does)
+    alone = subprocess.run([sys.executable, "-m", "symbo", "show", str(tmp_path / "study.db")],
+                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert alone.returncode == 0, alone.stderr[-2000:]
+    assert alone.stdout == result.stdout.replace(url, f"sqlite:///{tmp_path / 'study.db'}")
 
 
 TRACED = '''
