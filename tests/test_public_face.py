@@ -43,3 +43,40 @@ def test_import_symbo_loads_neither_torch_ray_nor_networkx():
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+LAYERS = ("core", "dsl", "algorithms", "backends", "cli")
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 and parts[0] == "symbo" and parts[1] in LAYERS else None
+
+
+def test_layers_use_each_others_public_names_only():
+    """No module reaches into another layer's ``_private`` names (imported, or read as an
+    attribute of an imported module); a layer that needs more grows a public hook."""
+    import ast
+    from pathlib import Path
+
+    root = Path(sb.__file__).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        module = ".".join(path.relative_to(root.parent).with_suffix("").parts)
+        mine = _layer(module)
+        tree = ast.parse(path.read_text())
+        others: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("symbo."):
+                if _layer(node.module + ".x") not in (None, mine):
+                    found += [f"{module}: {node.module}.{a.name}" for a in node.names
+                              if a.name.startswith("_")]
+                    others |= {a.asname or a.name for a in node.names}
+            elif isinstance(node, ast.Import):
+                others |= {a.asname or a.name for a in node.names
+                           if _layer(a.name + ".x") not in (None, mine)}
+        found += [f"{module}: {node.value.id}.{node.attr}" for node in ast.walk(tree)
+                  if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                  and node.value.id in others and node.attr.startswith("_")
+                  and not node.attr.startswith("__")]
+    assert found == []

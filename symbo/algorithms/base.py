@@ -225,6 +225,20 @@ class Algorithm(Object):
     def state(self) -> dict[str, Any]:
         """What the stored trials cannot give back, as small JSON-compatible data: the random
         generator (subclasses add fitted settings)."""
+        return self.rng_state
+
+    @property
+    def rng_state(self) -> dict[str, Any]:
+        """Just the random generator's part of :attr:`state` (``{"rng": None}`` without one),
+        which :meth:`load_state` takes back: for a caller that sets the algorithm up again on
+        a space that grew and keeps its random stream going.
+
+        >>> import symbo as sb
+        >>> algorithm = sb.algorithms.Random(seed=0)
+        >>> algorithm.setup(sb.dna_spec(sb.Dict(x=sb.one_of([1, 2]))))
+        >>> sorted(algorithm.rng_state)
+        ['rng']
+        """
         rng = getattr(self, "_rng", None)
         return {"rng": _rng_state(rng) if isinstance(rng, random.Random) else None}
 

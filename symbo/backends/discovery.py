@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from symbo.algorithms.base import Algorithm, _rng_state
+from symbo.algorithms.base import Algorithm
 from symbo.backends.executors import Task
 from symbo.backends.live_trial import LiveTrial
 from symbo.backends.loop import COORDINATORS, Coordinator, Feedback, Run
@@ -408,13 +408,12 @@ class DefineByRunRun(Run):
         self._guessed = {t: self.study._trials[t].dna for t in self.mine
                          if t in self.study._trials and not self._nodes.get(t)}
         algorithm = self.algorithm
-        rng = getattr(algorithm, "_rng", None)
-        state = _rng_state(rng) if isinstance(rng, random.Random) else None
+        state = algorithm.rng_state
         algorithm.setup(spec, num_objectives=len(self.study.objectives))
         trials = sorted(self.study._trials.values(), key=lambda t: t.id)
         algorithm.restore([self._past(t) for t in trials
                            if (t.is_finished and t.id in self.told) or t.id in self.mine])
-        algorithm.load_state({"rng": state})
+        algorithm.load_state(state)
         logger.debug("the space grew to %d decisions; %s set up again", len(spec),
                      type(algorithm).__name__)
 

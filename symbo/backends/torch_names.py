@@ -35,7 +35,6 @@ def _resolver(prefix: str, module: str) -> Any:
 
 def install() -> None:
     """Registers the resolvers (once)."""
-    known = {p for p, _ in registry._RESOLVERS}
     for prefix, module in _NAMESPACES.items():
-        if prefix not in known:
+        if not registry.has_resolver(prefix):
             registry.register_resolver(prefix, _resolver(prefix, module))

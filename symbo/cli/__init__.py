@@ -14,8 +14,9 @@
 ``STORAGE`` is a URL (``sqlite:///study.db``, ``memory:``) or a path to a SQLite file
 (``study.db``). ``--study`` may be left out when the storage holds one study.
 
-**Scripts.** ``symbo run script.py`` executes the script as a module named
-``__symbo_script__`` (so its ``if __name__ == "__main__":`` block does not run), then:
+**Scripts.** ``symbo run train.py`` executes the script as the module ``train`` (its file
+stem; so its ``if __name__ == "__main__":`` block does not run, and what it defines is stored
+as ``train.Name``, as when another process imports it or runs ``python train.py``), then:
 
 * when it defines ``objective`` and ``space``, symbo searches with the command line's options
   (the script may also define ``algorithm``, ``early_stopping``, ``num_trials`` and

@@ -56,7 +56,7 @@ def study_name(storage: Storage, name: str | None) -> str:
 def register_types(data: Any) -> None:
     """Imports what a stored space or algorithm needs: ``symbo`` modules, and torch's
     symbolized classes (when torch is installed). Nothing else is imported."""
-    missing = {n for n in _type_names(data) if n not in registry._BY_NAME}
+    missing = {n for n in _type_names(data) if not registry.is_registered(n)}
     if "symbo.algorithms.TPE" in missing:
         tpe_class()
     if any(n.startswith("torch.") for n in missing):
@@ -114,7 +114,7 @@ def open_study(storage_text: str, name: str | None, *, space: Any = None,
             study.space, study.spec = fallback, dna_spec(fallback)
         if err is not None:
             shown = "its programs are shown as dicts" if fallback is not None else \
-                "its decisions are shown as numbers"
+                "its programs are not shown (its decisions are, by their stored values)"
             print(f"symbo: note: the space of study {name!r}: {reason}; {shown} "
                   "(--import MODULE imports the module that defines its classes)", file=err)
     return study
@@ -129,11 +129,11 @@ def _structural_space(space_json: Any) -> Any:
             return [strip(v) for v in data]
         if not isinstance(data, dict):
             return data
-        if isinstance(data.get("_ref"), str) and data["_ref"] not in registry._BY_NAME:
+        if isinstance(data.get("_ref"), str) and not registry.is_registered(data["_ref"]):
             return data["_ref"]
         kind = data.get("_type")
         out = {k: strip(v) for k, v in data.items()}
-        if isinstance(kind, str) and kind not in registry._BY_NAME and kind not in ("tuple", "MISSING"):
+        if isinstance(kind, str) and not registry.is_registered(kind) and kind not in ("tuple", "MISSING"):
             del out["_type"]
         return out
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
+import keyword
 import os
 import runpy
 import sys
@@ -50,11 +51,63 @@ def user_code(what: str) -> Iterator[None]:
 
 
 def run_script(path: str) -> dict[str, Any]:
-    """Executes a script as the module ``__symbo_script__``; returns its globals."""
+    """Executes a script as the module named by its file stem (``train.py`` -> ``train``, kept
+    in ``sys.modules``); returns its globals.
+
+    Its ``if __name__ == "__main__":`` block does not run, and the classes and functions it
+    defines are registered and stored as ``train.Name``: the names they have when another
+    process imports the script, or runs it with ``python train.py`` (where symbo registers
+    ``__main__``'s names under the stem too). So a study written by ``symbo run train.py`` is
+    read by ``import train``, and resumed by ``python train.py`` or ``symbo resume --script``.
+    A stem that is no module name (``my-script.py``), or names another module already imported
+    (``json.py``), runs as ``__symbo_script__`` instead.
+    """
     if not os.path.isfile(path):
         raise CLIError(f"no such file: {path}")
+    stem = os.path.splitext(os.path.basename(path))[0]
+    loaded = sys.modules.get(stem)
     with script_context(path), user_code(path):
-        return runpy.run_path(path, run_name=SCRIPT_MODULE)
+        if not stem.isidentifier() or keyword.iskeyword(stem):
+            return runpy.run_path(path, run_name=SCRIPT_MODULE)
+        if loaded is not None:
+            ours = _LOADED.get(stem)
+            if _same_file(getattr(loaded, "__file__", None), path):
+                if ours is None or ours == _stamp(path):
+                    return vars(loaded)  # already imported (--import, --objective): it ran then
+            elif ours is None:  # another module of that name: don't replace it
+                return runpy.run_path(path, run_name=SCRIPT_MODULE)
+        return vars(_exec_file(stem, path))
+
+
+_LOADED: dict[str, tuple[str, int]] = {}  # module name -> (file, mtime) of files loaded here
+
+
+def _stamp(path: str) -> tuple[str, int]:
+    return os.path.realpath(path), os.stat(path).st_mtime_ns
+
+
+def _same_file(a: str | None, b: str) -> bool:
+    try:
+        return a is not None and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _exec_file(module_name: str, path: str) -> Any:
+    """Executes a file as the module ``module_name``, kept in ``sys.modules``."""
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise CLIError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    _LOADED[module_name] = _stamp(path)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        _LOADED.pop(module_name, None)
+        raise
+    return module
 
 
 def _cwd_on_path() -> None:
@@ -70,14 +123,8 @@ def import_module(name: str) -> Any:
         if not os.path.isfile(name):
             raise CLIError(f"no such file: {name}")
         stem = os.path.splitext(os.path.basename(name))[0]
-        spec = importlib.util.spec_from_file_location(stem, name)
-        if spec is None or spec.loader is None:
-            raise CLIError(f"cannot import {name}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[stem] = module
         with script_context(name), user_code(name):
-            spec.loader.exec_module(module)
-        return module
+            return _exec_file(stem, name)
     with user_code(f"module {name!r}"):
         try:
             return importlib.import_module(name)

@@ -104,6 +104,16 @@ def register(value: Any, name: str | None = None) -> Any:
     return value
 
 
+def is_registered(name: str) -> bool:
+    """Whether ``name`` is registered (generated names count once a resolver made them).
+
+    >>> from symbo.core import registry
+    >>> registry.is_registered("symbo.one_of"), registry.is_registered("nowhere.Nothing")
+    (True, False)
+    """
+    return name in _BY_NAME
+
+
 def name_of(value: Any) -> str | None:
     """The registered name of ``value``, or None."""
     name = _NAME_OF.get(id(value))
@@ -121,6 +131,11 @@ def register_resolver(prefix: str, resolve: Callable[[str], Any]) -> None:
     names under the prefix reach it; it is symbo's own code, never imported from the data.
     """
     _RESOLVERS.append((prefix, resolve))
+
+
+def has_resolver(prefix: str) -> bool:
+    """Whether a resolver is registered for ``prefix`` (see :func:`register_resolver`)."""
+    return any(p == prefix for p, _ in _RESOLVERS)
 
 
 def _resolve(name: str) -> Any:

@@ -20,7 +20,14 @@ import attrs
 
 from symbo.dsl.dna import DNA, DNAError
 from symbo.dsl.order import _first_indices, _next_indices
-from symbo.dsl.points import DecisionPoint, Decisions, _product, plain_number, validate_decisions
+from symbo.dsl.points import (
+    DecisionPoint,
+    Decisions,
+    _product,
+    param_value,
+    plain_number,
+    validate_decisions,
+)
 
 
 # ---- choices ---------------------------------------------------------------------------------
@@ -141,6 +148,12 @@ class Choice(DecisionPoint):
             for i, c in enumerate(self.candidates):
                 if type(c.value) is int and c.value == param:
                     return i
+        if not isinstance(param, str):  # the candidate itself (F.gelu, (3, 3)), not its text
+            text = param_value(param)
+            if isinstance(text, str):
+                for i, c in enumerate(self.candidates):
+                    if c.value == text and c.literal == text:  # a candidate shown as its text
+                        return i
         shown = [c.value for c in self.candidates]
         raise DNAError(f"{key}: {param!r} is not one of the candidates "
                        f"{shown if len(shown) <= 10 else shown[:10] + ['...']}")

@@ -379,7 +379,8 @@ class DNA:
 
         A choice's value is matched against its candidates' param values: the candidate
         itself when it is plain data (an int candidate also matches an integral float such as
-        ``64.0``), else its formatted text. Unknown or inactive names, missing decisions,
+        ``64.0``), else its formatted text, or the candidate itself (``F.gelu``, ``(3, 3)``:
+        what a user hands ``study.enqueue_trial``). Unknown or inactive names, missing decisions,
         values that are no candidate and numbers out of range raise :class:`DNAError` naming
         the decision.
 

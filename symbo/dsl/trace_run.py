@@ -37,6 +37,7 @@ import attrs
 
 from symbo.core import List, Object, Symbolic, SymbolicValueError
 from symbo.core.formatting import format as sym_format
+from symbo.core.registry import reference_name
 from symbo.dsl.dna import DNA
 from symbo.dsl.markers import Marker, OneOf, _Choice
 from symbo.dsl.materialize import materialize
@@ -142,7 +143,10 @@ def _is_value(value: Any) -> bool:
 def stable_text(value: Any) -> str:
     """A candidate's printed form, without what changes from run to run (memory addresses)."""
     if isinstance(value, (types.FunctionType, types.BuiltinFunctionType, type)):
-        return getattr(value, "__qualname__", None) or getattr(value, "__name__", repr(value))
+        # the name it is stored under (torch.nn.functional.gelu, as sb.format and the params
+        # of a space show it): the same in every process, whatever else is registered
+        name = reference_name(value)
+        return name or getattr(value, "__qualname__", None) or getattr(value, "__name__", repr(value))
     if isinstance(value, functools.partial):
         args = [stable_text(v) for v in value.args]
         args += [f"{k}={stable_text(v)}" for k, v in value.keywords.items()]

@@ -91,7 +91,7 @@ READ_WITH = textwrap.dedent('''
     for t in study.trials:
         p = t.program
         again = sb.materialize(train_study.make_space(), sb.DNA.from_params(spec, t.params))
-        out.append({"same": sb.eq(p, again), "act": p.enc.act is p.dec.act,
+        out.append({"same": sb.eq(p, again), "act": sb.eq(p.enc.act, p.dec.act),
                     "fn": p.enc.act in (train_study.double, train_study.square),
                     "reward": t.reward == train_study.objective(p)})
     print(json.dumps(out))
@@ -175,6 +175,33 @@ def test_the_cli_shows_literal_values(tmp_path, stored):
     assert done.returncode == 0, done.stderr
     assert "train_study.double" in done.stdout or "train_study.square" in done.stdout \
         or "pow" in done.stdout
+
+
+def _symbo(tmp_path: Path, *args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "symbo", *args], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_a_study_of_symbo_run_is_read_by_importing_the_script_and_resumed_by_python(tmp_path):
+    """``symbo run train_study.py`` stores the script's functions and classes as
+    ``train_study.Name`` (not under a module nobody can import), so a reader importing the
+    script gets the programs, and ``python train_study.py`` resumes it without a mismatch."""
+    script = tmp_path / "work" / "train_study.py"
+    script.parent.mkdir()
+    script.write_text(SCRIPT + "\n\nspace = make_space()\nalgorithm = sb.algorithms.Random(seed=5)\n")
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    _symbo(tmp_path, "run", str(script), "--storage", url, "--study", "s", "--trials", "4",
+           "--quiet")
+    info = open_storage(url).load_study("s")
+    assert "train_study.Block" in json.dumps(info.space_json)
+    out = json.loads(_run(tmp_path, READ_WITH, url, str(script.parent)))
+    assert len(out) == 4 and all(r["same"] and r["act"] and r["reward"] for r in out)
+    assert _run(tmp_path, script, url, "s", "6").strip() == "6"  # python train_study.py
+    _symbo(tmp_path, "resume", url, "--study", "s", "--script", str(script), "--trials", "8",
+           "--quiet")
+    assert [t.status for t in sb.load_study(url, "s").trials] == ["completed"] * 8
 
 
 def test_a_changed_space_is_a_mismatch_with_a_diff(tmp_path, stored):

@@ -302,6 +302,25 @@ def test_from_params_accepts_integral_floats_and_tuples_for_lists():
         D.from_params(spec, {**dna.to_params(), "opt": "'sgd'"})
 
 
+def test_from_params_accepts_the_candidates_themselves():
+    import functools
+
+    space = sb.Dict(pad=sb.one_of([(0, 0), (1, 1)], name="pad"),
+                    fn=sb.one_of([abs, functools.partial(round, ndigits=2)], name="fn"),
+                    cls=sb.one_of([dict, list], name="cls"),
+                    opt=sb.one_of(["sgd", sb.Dict(name="adam", beta=sb.float_range(0.8, 0.9))]))
+    spec = sb.dna_spec(space)
+    by_value = D.from_params(spec, {"pad": (1, 1), "fn": functools.partial(round, ndigits=2),
+                                    "cls": list, "opt": "sgd"})
+    assert by_value.to_params() == {"pad": "(1, 1)", "fn": "partial(builtins.round, ndigits=2)",
+                                    "cls": "builtins.list", "opt": "sgd"}
+    assert D.from_params(spec, by_value.to_params()) == by_value
+    with pytest.raises(sb.DNAError, match=r"pad: \[1, 1\] is not one of"):  # a list is no tuple
+        D.from_params(spec, {**by_value.to_params(), "pad": [1, 1]})
+    with pytest.raises(sb.DNAError, match="cls: 'list' is not one of"):
+        D.from_params(spec, {**by_value.to_params(), "cls": "list"})
+
+
 @pytest.mark.parametrize("params, message", [
     ({"batch_size": 48}, r"batch_size: 48 is not one of the candidates \[32, 64, 128\]"),
     ({"batch_size": "64"}, "batch_size: '64' is not one of the candidates"),
