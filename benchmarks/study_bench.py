@@ -5,18 +5,20 @@ transactions that must lose and duplicate no completed trial.
 Run (one thread, niced; each part alone with ``--only``)::
 
     nice -n 10 python benchmarks/study_bench.py [--only resume,overhead,orphans,transactions]
-        [--trials 10000] [--quick]
+        [--trials 10000] [--repeat 3] [--quick]
 
-``resume`` builds a study of ``--trials`` completed trials in SQLite (RegularizedEvolution,
-a trivial objective), then times, in a fresh process, ``sb.load_study(...).resume(objective,
-num_trials=n + 1)``: opening the study, restoring the algorithm from the record and running
-one trial. Point ``--code`` at another checkout to time its code the same way (the figure
-"before" in BENCHMARKS.md used the commit before issue 10). ``overhead`` times 1,000 trivial
-trials with ``sb.tune`` and with Optuna's ``study.optimize`` (RandomSampler), in memory and in
-SQLite. ``orphans`` starts a search with two worker processes (each starting a child of its
-own), kills the coordinator (SIGKILL, SIGTERM alternately) 20 times at random moments, and
-counts the processes still alive 10 s later. ``transactions`` kills a search of instant trials
-20 times at random moments (most fall inside a write) and checks the record.
+``resume`` builds a study of ``--trials`` completed trials in SQLite (RegularizedEvolution, a
+trivial objective), then times, in a fresh process, ``sb.load_study(...).resume(objective,
+num_trials=n + 1)``: opening the study, restoring the algorithm from the record and running one
+trial (the median of ``--repeat`` resumes: wall-clock seconds, and the CPU seconds of that
+process, the steadier figure on a loaded machine). Point ``--code`` at another checkout to time
+its code the same way (the figure "before" in BENCHMARKS.md used the commit before issue 10).
+``overhead`` times 1,000 trivial trials with ``sb.tune`` and with Optuna's ``study.optimize``
+(RandomSampler), in memory and in SQLite. ``orphans`` starts a search with two worker processes
+(each starting a child of its own), kills the coordinator (SIGKILL, SIGTERM alternately) 20
+times at random moments, and counts the processes still alive 10 s later. ``transactions``
+kills a search of instant trials 20 times at random moments (most fall inside a write) and
+checks the record.
 """
 
 from __future__ import annotations
@@ -44,22 +46,21 @@ url, n = sys.argv[1], int(sys.argv[2])
 space = sb.Dict(bits=sb.List([sb.one_of([0, 1]) for _ in range(16)]),
                 lr=sb.float_range(1e-4, 1e-1, scale="log"))
 algo = sb.algorithms.RegularizedEvolution(population_size=50, tournament_size=10, seed=0)
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 sb.tune(lambda p: float(sum(p.bits)) + p.lr, space, algo, num_trials=n, storage=url, study_name="big")
-print(time.perf_counter() - start)
+print(time.perf_counter() - start, time.process_time() - cpu)
 '''
 
 RESUME = '''
 import sys, time
-start = time.perf_counter()
 import symbo as sb
-imported = time.perf_counter()
+imported, cpu = time.perf_counter(), time.process_time()
 url, n = sys.argv[1], int(sys.argv[2])
 study = sb.load_study(url, "big")
 study.resume(lambda p: float(sum(p.bits)) + p.lr, num_trials=n + 1)
-end = time.perf_counter()
+end, cpu_end = time.perf_counter(), time.process_time()
 assert len(study.trials) == n + 1
-print(end - imported)
+print(end - imported, cpu_end - cpu, sb.__file__)
 '''
 
 
@@ -70,17 +71,30 @@ def _env(code: Path) -> dict[str, str]:
 def resume(trials: int, code: Path, repeat: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/big.db"
+        # (run in the temporary folder: ``python -c`` puts the working directory first on
+        # sys.path, and a checkout there would shadow ``--code``)
         built = subprocess.run([sys.executable, "-c", BUILD, url, str(trials)], env=_env(code),
-                               capture_output=True, text=True, check=True)
-        times = []
+                               capture_output=True, text=True, check=True, cwd=folder)
+        times, cpu = [], []
         for _ in range(repeat):  # each resume adds a trial: the study grows by `repeat`
             done = subprocess.run([sys.executable, "-c", RESUME, url, str(trials + len(times))],
-                                  env=_env(code), capture_output=True, text=True)
+                                  env=_env(code), capture_output=True, text=True, cwd=folder)
             if done.returncode != 0:
                 raise SystemExit(done.stderr[-3000:])
-            times.append(float(done.stdout.strip().splitlines()[-1]))
-        return {"build_s": float(built.stdout.strip().splitlines()[-1]),
-                "resume_s": statistics.median(times)}
+            wall, used, where = done.stdout.strip().splitlines()[-1].split()
+            if not Path(where).resolve().is_relative_to(code.resolve()):
+                raise SystemExit(f"the resume imported symbo from {where}, not from {code}")
+            times.append(float(wall))
+            cpu.append(float(used))
+        build_s, build_cpu_s = built.stdout.strip().splitlines()[-1].split()
+        conn = sqlite3.connect(f"{folder}/big.db")
+        try:
+            (state,), = conn.execute("SELECT algorithm_state FROM studies").fetchall()
+        finally:
+            conn.close()
+        return {"build_s": float(build_s), "build_cpu_s": float(build_cpu_s),
+                "saved_state_bytes": len(state or ""),
+                "resume_s": statistics.median(times), "resume_cpu_s": statistics.median(cpu)}
 
 
 def overhead(n: int) -> dict[str, float]:
@@ -222,11 +236,12 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=10_000)
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout whose symbo runs")
     parser.add_argument("--quick", action="store_true", help="fewer repeats and kills")
+    parser.add_argument("--repeat", type=int, default=3, help="resumes timed (the median)")
     args = parser.parse_args()
     parts = args.only.split(",")
     results: dict[str, object] = {"code": str(args.code)}
     if "resume" in parts:
-        results["resume"] = resume(args.trials, args.code, 1 if args.quick else 3)
+        results["resume"] = resume(args.trials, args.code, 1 if args.quick else args.repeat)
     if "overhead" in parts:
         results["overhead"] = overhead(200 if args.quick else 1000)
     if "orphans" in parts:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -35,6 +35,7 @@ from symbo.backends.executors import Executor, Task, executor_for, format_error
 from symbo.backends.rewards import check_reward
 from symbo.backends.storage import StorageError, worker_alive, worker_id
 from symbo.backends.storage.base import check_step
+from symbo.backends.storage.rows import bulk
 from symbo.core import SymbolicValueError
 from symbo.dsl import DNA, materialize
 
@@ -200,6 +201,10 @@ class Run:
     def _restore(self, dead_trials: str, heartbeat_timeout: float) -> None:
         """Tells the algorithm the stored trials (the one record of the search), then gives
         it back what they cannot: its saved state, when that state is of this record."""
+        with bulk():
+            self._replay(dead_trials, heartbeat_timeout)
+
+    def _replay(self, dead_trials: str, heartbeat_timeout: float) -> None:
         study = self.study
         study.skip_unreadable = True  # a trial that cannot be read is reported and left out
         trials = study.trials
@@ -219,7 +224,8 @@ class Run:
 
     def _past(self, trial: Trial) -> PastTrial:
         reward = self.study.signed(trial.reward) if self._rewarded(trial) else None  # type: ignore[arg-type]
-        return PastTrial(trial.dna, trial.status, reward, trial.error, trial.id, dict(trial.params))
+        return PastTrial(trial.dna, trial.status, reward, trial.error, trial.id,
+                         _Params(trial))
 
     def _load_state(self, count: int) -> None:
         try:
@@ -393,6 +399,28 @@ class Run:
                 self.study.storage.heartbeat(self.study.info.id, running)
             except Exception as e:  # never let the heartbeat thread kill the search
                 logger.debug("heartbeat failed: %s", e)
+
+
+class _Params(Mapping[str, Any]):
+    """A trial's params as :class:`PastTrial` hands them on: read from the trial (decoded
+    from the storage) only if the algorithm reads them."""
+
+    __slots__ = ("_trial",)
+
+    def __init__(self, trial: Trial) -> None:
+        self._trial = trial
+
+    def __getitem__(self, key: str) -> Any:
+        return self._trial.params[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._trial.params)
+
+    def __len__(self) -> int:
+        return len(self._trial.params)
+
+    def __repr__(self) -> str:
+        return repr(self._trial.params)
 
 
 def _trusted(algorithm: Algorithm) -> bool:

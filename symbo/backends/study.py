@@ -12,6 +12,7 @@ it (and nothing else), by this process or another one; a search resumes from it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -32,6 +33,7 @@ from symbo.backends.space_record import (
     storable_json,
 )
 from symbo.backends.storage import (
+    Deferred,
     Storage,
     StorageError,
     StudyInfo,
@@ -42,6 +44,7 @@ from symbo.backends.storage import (
     worker_alive,
 )
 from symbo.backends.storage.base import FINISHED, STATUSES, reward_from_json
+from symbo.backends.storage.rows import bulk
 from symbo.core import SymbolicError, SymbolicValueError, from_json, to_json
 from symbo.core.formatting import format as sym_format
 from symbo.dsl import DNA, DNASpec, TracedSpace, dna_spec, materialize
@@ -82,19 +85,33 @@ class Trial:
     worker: str | None = None
     heartbeat_at: float | None = None
     metadata: dict[str, Any] = attrs.Factory(dict)
-    params: dict[str, Any] = attrs.Factory(dict)
+    _params: Any = attrs.field(factory=dict, alias="params")  # a dict, or a Deferred cell
     user_attrs: dict[str, Any] = attrs.Factory(dict)
     _program_error: str | None = attrs.field(default=None, alias="program_error")
     _load: Callable[[], tuple[Any, str | None]] | None = attrs.field(default=None, alias="load",
                                                                      repr=False)
 
     @property
+    def params(self) -> dict[str, Any]:
+        """The trial's decisions as literal values (decoded from the storage when first
+        read: StorageError naming the study, trial and column if that cell is corrupted)."""
+        params = self._params
+        if type(params) is Deferred:
+            self._params = params = params.value()
+        return params  # type: ignore[no-any-return]
+
+    @params.setter
+    def params(self, value: dict[str, Any]) -> None:
+        self._params = value
+
+    @property
     def program(self) -> Any:
         """The program of this trial, made from its DNA when first read (None when it cannot
-        be made here: :attr:`program_error` says why)."""
+        be made here: :attr:`program_error` says why; StorageError when its stored JSON is
+        corrupted)."""
         if self._program is None and self._load is not None:
-            load, self._load = self._load, None
-            self._program, self._program_error = load()
+            self._program, self._program_error = self._load()  # (a raise keeps the loader)
+            self._load = None
         return self._program
 
     @program.setter
@@ -312,30 +329,33 @@ class Study:
     # ---- reading ---------------------------------------------------------------------------
     def refresh(self) -> list[Trial]:
         """Reads trials changed in the storage since the last refresh; returns them."""
-        records = self.storage.get_trials(self.info.id, updated_after=self._synced_at,
-                                          on_error=self._unreadable if self.skip_unreadable else None)
-        changed = []
-        for record in records:
-            if self._synced_at is None or record.updated_at > self._synced_at:
-                self._synced_at = record.updated_at
-            old = self._trials.get(record.number)
-            if old is not None and old.status == record.status and \
-                    len(old.reports) == len(record.reports) and old.worker == record.worker:
-                # this process wrote the change itself: the trial object is already current
-                old.started_at, old.finished_at = record.started_at, record.finished_at
-                old.heartbeat_at = record.heartbeat_at
-                changed.append(old)
-                continue
-            try:
-                trial = self._from_record(record)
-            except StorageError as e:
-                if not self.skip_unreadable:
-                    raise
-                self._unreadable(record.number, e)
-                continue
-            self.unreadable.pop(record.number, None)
-            self._trials[record.number] = trial
-            changed.append(trial)
+        with bulk():
+            records = self.storage.get_trials(
+                self.info.id, updated_after=self._synced_at,
+                on_error=self._unreadable if self.skip_unreadable else None)
+            trial_dna = getattr(self.space, "trial_dna", None) if records else None
+            changed = []
+            for record in records:
+                if self._synced_at is None or record.updated_at > self._synced_at:
+                    self._synced_at = record.updated_at
+                old = self._trials.get(record.number)
+                if old is not None and old.status == record.status and \
+                        len(old.reports) == len(record.reports) and old.worker == record.worker:
+                    # this process wrote the change itself: the trial object is already current
+                    old.started_at, old.finished_at = record.started_at, record.finished_at
+                    old.heartbeat_at = record.heartbeat_at
+                    changed.append(old)
+                    continue
+                try:
+                    trial = self._from_record(record, trial_dna)
+                except StorageError as e:
+                    if not self.skip_unreadable:
+                        raise
+                    self._unreadable(record.number, e)
+                    continue
+                self.unreadable.pop(record.number, None)
+                self._trials[record.number] = trial
+                changed.append(trial)
         return changed
 
     def _unreadable(self, number: int, error: StorageError) -> None:
@@ -344,7 +364,9 @@ class Study:
         self.unreadable[number] = str(error)
         self._trials.pop(number, None)
 
-    def _from_record(self, record: TrialRecord) -> Trial:
+    def _from_record(self, record: TrialRecord, trial_dna: Callable[..., DNA] | None) -> Trial:
+        """The trial of a stored record: its DNA, status and reward decoded and checked now
+        (a resumed search needs them); params and program when first read."""
         place = f"{self.storage.url}: study {self.name!r}, trial {record.number}"
         try:
             dna = dna_from_json(record.dna_json)
@@ -356,12 +378,14 @@ class Study:
         except StorageError as e:
             raise StorageError(f"{place}: column 'reward' is corrupted ({e}); the other records "
                                "are intact") from None
-        trial_dna = getattr(self.space, "trial_dna", None)
-        if trial_dna is not None and record.params:  # a define-by-run space: read the params
-            try:
-                dna = trial_dna(record.number, record.params)
-            except SymbolicError:
-                pass
+        params: Any = record.cell("params")
+        if trial_dna is not None:  # a define-by-run space: the DNA is read from the params
+            params = record.params
+            if params:
+                try:
+                    dna = trial_dna(record.number, params)
+                except SymbolicError:
+                    pass
         if self.spec is not None:
             if trial_dna is None:  # (a growing space's trials are re-derived from their params)
                 try:
@@ -370,41 +394,40 @@ class Study:
                     raise StorageError(f"{place}: column 'dna' does not fit the study's space "
                                        f"({e}); the other records are intact") from None
             dna = DNA(dna.value, dna.children, self.spec)
+            if dna.children:  # a file of schema version 1 has no params: those of the DNA
+                params = Deferred(functools.partial(_params_or_dna, params, dna, self.spec))
         old = self._trials.get(record.number)
-        params = record.params
-        if not params and self.spec is not None and dna.children:  # a file of schema version 1
-            try:
-                params = dna.to_params(self.spec)
-            except SymbolicError:
-                params = {}
         trial = Trial(record.number, dna, None, record.status, reward, record.error,
                       list(record.reports), record.started_at, record.finished_at, record.worker,
                       record.heartbeat_at, params=params, user_attrs=dict(record.user_attrs))
         if old is not None and old._program is not None:
             trial.program = old._program
         else:
-            trial._load = self._loader(record.number, dna, record.program_json,
+            trial._load = self._loader(record.number, dna, record.cell("program_json"),
                                        params if record.status in FINISHED else None)
         return trial
 
-    def _loader(self, number: int, dna: DNA, program_json: Any, met: dict[str, Any] | None = None
+    def _loader(self, number: int, dna: DNA, program_json: Any, met: Any = None
                 ) -> Callable[[], tuple[Any, str | None]]:
         space, spec, where, space_error = self.space, self.spec, self.where, self.space_error
         # a define-by-run trial that ran: its program holds the decisions its run met only
-        trial_program = getattr(space, "trial_program", None) if met and where is None else None
+        trial_program = getattr(space, "trial_program", None) \
+            if met is not None and where is None else None
 
         def load() -> tuple[Any, str | None]:
             error = None
             if space is not None and spec is not None:
                 try:
-                    if trial_program is not None:
-                        return trial_program(dna, met), None
+                    ran = Deferred.resolve(met) if trial_program is not None else None
+                    if ran:  # (params, decoded now: StorageError for a corrupted cell)
+                        return trial_program(dna, ran), None
                     return materialize(space, dna, spec=spec, where=where, check=False), None
                 except SymbolicError as e:
                     error = f"trial {number}: its DNA does not fit the space: {e}"
-            if program_json is not None:
+            stored = Deferred.resolve(program_json)  # StorageError for a corrupted cell
+            if stored is not None:
                 try:
-                    return from_json(program_json), None
+                    return from_json(stored), None
                 except SymbolicError as e:
                     error = f"trial {number}: its program cannot be read here: {e}"
             return None, error or space_error or f"trial {number} has no stored program"
@@ -674,3 +697,15 @@ def create_study(storage: str | Storage | None, study_name: str, space: Any = No
 # ---- helpers ---------------------------------------------------------------------------------
 def _space_text(space: Any) -> str:
     return sym_format(space)
+
+
+def _params_or_dna(stored: Any, dna: DNA, spec: DNASpec) -> dict[str, Any]:
+    """A trial's stored params; for a file written before params were stored (schema
+    version 1: ``{}``), those of its DNA."""
+    params = Deferred.resolve(stored)
+    if params:
+        return params  # type: ignore[no-any-return]
+    try:
+        return dna.to_params(spec)
+    except SymbolicError:
+        return {}

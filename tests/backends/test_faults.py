@@ -183,7 +183,6 @@ def stored(tmp_path: Path) -> tuple[str, Path]:
     ("trials", "worker", b"\x00\xff"),
     ("trials", "error", b"\x00\xff"),
     ("trials", "status", "exploded"),
-    ("trials", "params", "[1]"),
     ("reports", "value", "high"),
     ("reports", "step", "first"),
 ])
@@ -203,6 +202,53 @@ def test_a_corrupted_cell_is_a_storage_error_naming_study_trial_and_column(
     study.resume(lambda p: float(p.x), num_trials=6)
     assert list(study.unreadable) == [2]
     assert [t.id for t in study.trials] == [0, 1, 3, 4, 5]
+
+
+@pytest.mark.parametrize("value", ["[1]", "{", 7, b"\x00\xff"])
+def test_a_corrupted_params_cell_is_named_when_read_and_resume_goes_on(
+        stored: tuple[str, Path], value: object) -> None:
+    """Resume needs a trial's DNA, status and reward, not its params: a corrupted params
+    cell does not stop it (nor is the trial skipped); reading those params names it."""
+    url, path = stored
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE trials SET params = ? WHERE number = 2", (value,))
+    study = sb.load_study(url, "precious")
+    assert [t.reward for t in study.trials] == [0.0, 0.0, 1.0, 1.0]  # Grid: x=0,0,1,1
+    with pytest.raises(StorageError, match=r"study 'precious', trial 2: column 'params' is "
+                                           r"corrupted"):
+        _ = study.trials[2].params
+    assert study.trials[3].params == {"x": 1, "k": "b"}
+    with pytest.raises(StorageError, match="trial 2: column 'params'"):
+        study.export(path.with_suffix(".csv"))
+    study.resume(lambda p: float(p.x), num_trials=6)
+    assert study.unreadable == {} and [t.id for t in study.trials] == [0, 1, 2, 3, 4, 5]
+    assert study.trials[2].program.x == 1  # its program: from its DNA
+    with pytest.raises(StorageError, match="trial 2: column 'params'"):
+        _ = sb.load_study(url, "precious").trials[2].params
+
+
+def test_a_corrupted_program_cell_is_named_when_the_program_is_read(tmp_path: Path) -> None:
+    """Without the space's code the program comes from its stored JSON, decoded when read."""
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    script = tmp_path / "make.py"
+    script.write_text(
+        "import sys, symbo as sb\n"
+        "class Net(sb.Object):\n    width: int = 1\n"
+        "sb.tune(lambda p: float(p.net.width), sb.Dict(net=Net(width=sb.int_range(1, 4))),\n"
+        "        sb.algorithms.Grid(), num_trials=3, storage=sys.argv[1], study_name='s')\n")
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, str(script), url], check=True, cwd=tmp_path)
+    with sqlite3.connect(tmp_path / "s.db") as conn:
+        conn.execute("UPDATE trials SET program_json = '{\"a\": ' WHERE number = 1")
+    study = sb.load_study(url, "s")  # Net is not defined here: programs come from their JSON
+    assert study.space is None and [t.reward for t in study.trials] == [1.0, 2.0, 3.0]
+    assert study.trials[0].program is None and "Net" in study.trials[0].program_error
+    with pytest.raises(StorageError, match="study 's', trial 1: column 'program_json' is corrupted"):
+        _ = study.trials[1].program
+    with pytest.raises(StorageError, match="trial 1: column 'program_json'"):
+        _ = study.trials[1].program  # named every time it is read, never None
 
 
 def test_a_malformed_file_is_a_storage_error(stored: tuple[str, Path]) -> None:

@@ -158,5 +158,6 @@ def test_a_corrupted_params_column_names_the_trial(tmp_path: Path) -> None:
     conn.execute("UPDATE trials SET params = '[1]' WHERE number = 1")
     conn.commit()
     conn.close()
+    record = open_storage(url).get_trials(1)[1]  # (params are decoded when read)
     with pytest.raises(sb.StorageError, match="study 'c', trial 1: column 'params' is corrupted"):
-        open_storage(url).get_trials(1)
+        _ = record.params

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from symbo.backends.storage.base import (
+    Deferred,
     Storage,
     StorageError,
     StudyInfo,
@@ -66,6 +67,6 @@ def open_storage(url: str | Storage | None, *, create: bool = True) -> Storage:
 
 
 __all__ = [
-    "InMemoryStorage", "SQLiteStorage", "STORAGES", "Storage", "StorageError", "StudyInfo",
+    "Deferred", "InMemoryStorage", "SQLiteStorage", "STORAGES", "Storage", "StorageError", "StudyInfo",
     "TrialRecord", "dna_from_json", "dna_to_json", "open_storage", "worker_alive", "worker_id",
 ]

@@ -68,10 +68,47 @@ class StudyInfo:
     num_trials: int | None = None
 
 
+class Deferred:
+    """A stored cell decoded when it is first read, not when its row is: reading a study's
+    trials costs only the cells that are used (a resumed search reads DNA, status and reward;
+    programs and params are decoded where they are read). A cell that cannot be decoded raises
+    :class:`StorageError` naming the study, trial and column each time it is read.
+
+    >>> cell = Deferred(lambda: {"x": 1})
+    >>> cell.value(), Deferred.resolve(cell), Deferred.resolve(5)
+    ({'x': 1}, {'x': 1}, 5)
+    """
+
+    __slots__ = ("_decode", "_value")
+
+    def __init__(self, decode: Callable[[], Any]) -> None:
+        self._decode: Callable[[], Any] | None = decode
+        self._value: Any = None
+
+    def value(self) -> Any:
+        """The decoded cell (decoded once; a corrupted cell raises every time)."""
+        if self._decode is not None:
+            self._value = self._decode()
+            self._decode = None
+        return self._value
+
+    @staticmethod
+    def resolve(value: Any) -> Any:
+        """``value.value()`` for a Deferred, else ``value`` itself."""
+        return value.value() if type(value) is Deferred else value
+
+    def __repr__(self) -> str:
+        return "Deferred(...)" if self._decode is not None else f"Deferred({self._value!r})"
+
+
 @attrs.define(eq=False)
 class TrialRecord:
     """A trial as stored: the DNA in its JSON form, its params (``{name_or_id: literal
-    value}``, readable without the space), reward as given, reports, timings."""
+    value}``, readable without the space), reward as given, reports, timings.
+
+    ``params`` and ``program_json`` may be given as :class:`Deferred` cells (a storage that
+    decodes them only when they are read); reading them decodes them (StorageError for a
+    corrupted cell). :meth:`cell` hands on the cell undecoded."""
 
     number: int
     dna_json: Any
@@ -83,10 +120,35 @@ class TrialRecord:
     finished_at: float | None = None
     heartbeat_at: float | None = None
     worker: str | None = None
-    program_json: Any = None
+    _program_json: Any = attrs.field(default=None, alias="program_json")
     updated_at: float = 0.0
-    params: dict[str, Any] = attrs.Factory(dict)
+    _params: Any = attrs.field(factory=dict, alias="params")
     user_attrs: dict[str, Any] = attrs.Factory(dict)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return Deferred.resolve(self._params)  # type: ignore[no-any-return]
+
+    @params.setter
+    def params(self, value: dict[str, Any]) -> None:
+        self._params = value
+
+    @property
+    def program_json(self) -> Any:
+        return Deferred.resolve(self._program_json)
+
+    @program_json.setter
+    def program_json(self, value: Any) -> None:
+        self._program_json = value
+
+    def cell(self, column: str) -> Any:
+        """The ``"params"`` or ``"program_json"`` cell as stored here: its value, or a
+        :class:`Deferred` not decoded yet."""
+        if column == "params":
+            return self._params
+        if column == "program_json":
+            return self._program_json
+        raise KeyError(column)
 
 
 #: what ``get_trials(on_error=...)`` calls for a row it cannot read: (trial number, error)

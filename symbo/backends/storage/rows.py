@@ -11,17 +11,34 @@
 Traceback (most recent call last):
 ...
 symbo.backends.storage.base.StorageError: s.db: study 'demo', trial 0: column 'reward' is corrupted ...
+
+Params and the program's JSON are decoded when they are read (a resumed search never reads
+them), and a corrupted one is named then:
+
+>>> odd = (0, '[null, []]', 'completed', '1.5', None, 1.0, 2.0, 2.0, 'h:1', None, 2.0, '[1]',
+...        '{}')
+>>> record = decode_trial("s.db", "study 'demo'", odd, [])
+>>> record.status, record.reward
+('completed', 1.5)
+>>> record.params
+Traceback (most recent call last):
+...
+symbo.backends.storage.base.StorageError: s.db: study 'demo', trial 0: column 'params' is corrupted ...
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from symbo.backends.storage.base import (
     STATUSES,
+    Deferred,
     StorageError,
     StudyInfo,
     TrialRecord,
@@ -115,7 +132,11 @@ def _reports(rows: list[tuple[Any, Any]]) -> list[tuple[int, float]]:
 def decode_trial(url: str, study: str, row: tuple, reports: list[tuple[Any, Any]]) -> TrialRecord:
     """A trials row (``number, dna, status, reward, error, started_at, finished_at,
     heartbeat_at, worker, program_json, updated_at, params, user_attrs``) and its reports as a
-    record."""
+    record.
+
+    The cells every reader needs are checked now; ``params`` and ``program_json`` (the
+    larger ones, which a resumed search does not read) are :class:`Deferred`: decoded, and
+    checked, when they are first read."""
     (number, dna, status, reward, error, started, finished, heartbeat, worker, program,
      updated, params, user_attrs) = row
     if isinstance(number, bool) or not isinstance(number, int):
@@ -126,14 +147,48 @@ def decode_trial(url: str, study: str, row: tuple, reports: list[tuple[Any, Any]
     def cell(column: str, fn: Callable[[Any], Any], value: Any) -> Any:
         return _cell(url, place, column, fn, value)
 
+    def later(column: str, fn: Callable[[Any], Any], value: Any) -> Any:
+        if value is None and column == "program_json":
+            return None
+        return Deferred(functools.partial(_cell, url, place, column, fn, value))
+
+    if _plain(status, error, started, finished, heartbeat, worker, updated):
+        # (the common case, checked at once; any doubt goes through the cell checks below)
+        return TrialRecord(
+            number, cell("dna", _dna, dna), status, cell("reward", _reward, reward), error,
+            cell("reports", _reports, reports) if reports else [], started, finished, heartbeat,
+            worker, later("program_json", _json, program), updated,
+            later("params", _params, params), _attrs(cell, user_attrs))
     return TrialRecord(
         number, cell("dna", _dna, dna), cell("status", _status, status),
         cell("reward", _reward, reward), cell("error", _text, error),
         cell("reports", _reports, reports), cell("started_at", _time, started),
         cell("finished_at", _time, finished), cell("heartbeat_at", _time, heartbeat),
-        cell("worker", _text, worker), cell("program_json", _json, program),
-        cell("updated_at", _time, updated) or 0.0, cell("params", _params, params),
-        cell("user_attrs", _params, user_attrs))
+        cell("worker", _text, worker), later("program_json", _json, program),
+        cell("updated_at", _time, updated) or 0.0, later("params", _params, params),
+        _attrs(cell, user_attrs))
+
+
+def _attrs(cell: Callable[[str, Callable[[Any], Any], Any], Any], value: Any) -> dict[str, Any]:
+    """A trial's user attrs (most trials have none: ``'{}'``, read without decoding)."""
+    return {} if value == "{}" else cell("user_attrs", _params, value)  # type: ignore[no-any-return]
+
+
+_STATUSES = frozenset(STATUSES)
+
+
+def _plain(status: Any, error: Any, started: Any, finished: Any, heartbeat: Any, worker: Any,
+           updated: Any) -> bool:
+    """Whether a row's small cells are what was written (a known status, text or NULL,
+    finite times as floats) without looking at each on its own."""
+    if type(status) is not str or status not in _STATUSES or type(updated) is not float \
+            or not (error is None or type(error) is str) \
+            or not (worker is None or type(worker) is str):
+        return False
+    for t in (started, finished, heartbeat, updated):
+        if t is not None and (type(t) is not float or t - t != 0.0):  # (inf - inf is nan)
+            return False
+    return True
 
 
 def decode_study(url: str, row: tuple) -> StudyInfo:
@@ -169,3 +224,24 @@ def _budget(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise _Bad(f"expected a number of trials, got {_short(value)}")
     return value
+
+
+@contextlib.contextmanager
+def bulk() -> Iterator[None]:
+    """Reading many records at once (a study's trials, replayed into its algorithm): the
+    cyclic garbage collector waits until the block ends, instead of walking the growing heap
+    again and again (a third of the time of resuming a 10,000-trial study). Records form no
+    reference cycles, so nothing waits to be freed meanwhile. Blocks may nest.
+
+    >>> import gc
+    >>> with bulk():
+    ...     gc.isenabled()
+    False
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
