@@ -40,7 +40,8 @@ from symbo.core import SymbolicValueError
 from symbo.dsl import DNA, materialize
 
 if TYPE_CHECKING:
-    from symbo.backends.study import Study, Trial
+    from symbo.backends.study import Study
+    from symbo.backends.trial import Trial
 
 logger = logging.getLogger("symbo")
 

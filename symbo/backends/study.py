@@ -1,7 +1,9 @@
 """Studies: the record of a search, kept in a storage, and the queries on it.
 
 The storage is the one record: a study's space, objectives, budget and trials are read from
-it (and nothing else), by this process or another one; a search resumes from it.
+it (and nothing else), by this process or another one; a search resumes from it. A trial is a
+:class:`~symbo.backends.trial.Trial` (``symbo.backends.trial``); stored records are read back
+as trials by ``symbo.backends.study_records``.
 
 >>> import symbo as sb
 >>> study = sb.tune(lambda p: -(p.x - 3) ** 2, sb.Dict(x=sb.int_range(0, 6, name="x")),
@@ -12,14 +14,11 @@ it (and nothing else), by this process or another one; a search resumes from it.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
-
-import attrs
 
 from symbo.algorithms.base import Algorithm, Reward, dominates
 from symbo.backends import export
@@ -33,122 +32,22 @@ from symbo.backends.space_record import (
     storable_json,
 )
 from symbo.backends.storage import (
-    Deferred,
     Storage,
     StorageError,
     StudyInfo,
-    TrialRecord,
-    dna_from_json,
     dna_to_json,
     open_storage,
     worker_alive,
 )
-from symbo.backends.storage.base import FINISHED, STATUSES, reward_from_json
+from symbo.backends.storage.base import STATUSES
 from symbo.backends.storage.rows import bulk
+from symbo.backends.study_records import trial_from_record
+from symbo.backends.trial import Trial
 from symbo.core import SymbolicError, SymbolicValueError, from_json, to_json
 from symbo.core.formatting import format as sym_format
-from symbo.dsl import DNA, DNASpec, TracedSpace, dna_spec, materialize
-from symbo.dsl.dna import validate
+from symbo.dsl import DNA, DNASpec, TracedSpace, dna_spec
 
 logger = logging.getLogger("symbo")
-
-
-@attrs.define(eq=False)
-class Trial:
-    """One evaluation of one point of the space.
-
-    ``params`` are its decisions as literal values, ``{decision name (or id when unnamed):
-    value}`` (``64``, not the index ``1``; the formatted text of candidates that are not plain
-    data), stored with the trial so that a reader without the user's code sees them;
-    ``sb.DNA.from_params(spec, trial.params)`` gives the DNA back. ``reward`` is the
-    objective's value as the user gave it (a float, or a tuple with several objectives);
-    ``reports`` are intermediate ``(step, value)`` measurements. ``program`` is materialized
-    from the DNA when first read. ``user_attrs`` are the JSON values an Optuna-style
-    objective set with ``trial.set_user_attr(key, value)``.
-
-    >>> import symbo as sb
-    >>> study = sb.tune(lambda p: p.batch, sb.Dict(batch=sb.one_of([32, 64], name="batch")),
-    ...                 sb.algorithms.Grid(), num_trials=2)
-    >>> [t.params for t in study.trials]
-    [{'batch': 32}, {'batch': 64}]
-    """
-
-    id: int
-    dna: DNA
-    _program: Any = attrs.field(default=None, alias="program")
-    status: str = "pending"
-    reward: Reward | None = None
-    error: str | None = None
-    reports: list[tuple[int, float]] = attrs.Factory(list)
-    started_at: float | None = None
-    finished_at: float | None = None
-    worker: str | None = None
-    heartbeat_at: float | None = None
-    metadata: dict[str, Any] = attrs.Factory(dict)
-    _params: Any = attrs.field(factory=dict, alias="params")  # a dict, or a Deferred cell
-    user_attrs: dict[str, Any] = attrs.Factory(dict)
-    _program_error: str | None = attrs.field(default=None, alias="program_error")
-    _load: Callable[[], tuple[Any, str | None]] | None = attrs.field(default=None, alias="load",
-                                                                     repr=False)
-
-    @property
-    def params(self) -> dict[str, Any]:
-        """The trial's decisions as literal values (decoded from the storage when first
-        read: StorageError naming the study, trial and column if that cell is corrupted)."""
-        params = self._params
-        if type(params) is Deferred:
-            self._params = params = params.value()
-        return params  # type: ignore[no-any-return]
-
-    @params.setter
-    def params(self, value: dict[str, Any]) -> None:
-        self._params = value
-
-    @property
-    def program(self) -> Any:
-        """The program of this trial, made from its DNA when first read (None when it cannot
-        be made here: :attr:`program_error` says why; StorageError when its stored JSON is
-        corrupted)."""
-        if self._program is None and self._load is not None:
-            self._program, self._program_error = self._load()  # (a raise keeps the loader)
-            self._load = None
-        return self._program
-
-    @program.setter
-    def program(self, value: Any) -> None:
-        self._program, self._load, self._program_error = value, None, None
-
-    @property
-    def program_error(self) -> str | None:
-        """Why :attr:`program` is None (e.g. a type not imported here); None when it is not."""
-        if self.program is not None:
-            return None
-        return self._program_error
-
-    @property
-    def number(self) -> int:
-        """The trial's number in its study (Optuna's name for ``id``)."""
-        return self.id
-
-    @property
-    def duration(self) -> float | None:
-        """Seconds from start to finish (None while it runs)."""
-        if self.started_at is None or self.finished_at is None:
-            return None
-        return self.finished_at - self.started_at
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in FINISHED
-
-    @property
-    def last_report(self) -> tuple[int, float] | None:
-        return self.reports[-1] if self.reports else None
-
-    def __repr__(self) -> str:
-        reward = "" if self.reward is None else f", reward={self.reward!r}"
-        error = "" if self.error is None else f", error={self.error.strip().splitlines()[-1][:60]!r}"
-        return f"Trial(id={self.id}, status={self.status!r}{reward}{error}, dna={self.dna!r})"
 
 
 class Study:
@@ -347,7 +246,7 @@ class Study:
                     changed.append(old)
                     continue
                 try:
-                    trial = self._from_record(record, trial_dna)
+                    trial = trial_from_record(self, record, trial_dna)
                 except StorageError as e:
                     if not self.skip_unreadable:
                         raise
@@ -363,76 +262,6 @@ class Study:
             logger.warning("%s; the trial is skipped", error)
         self.unreadable[number] = str(error)
         self._trials.pop(number, None)
-
-    def _from_record(self, record: TrialRecord, trial_dna: Callable[..., DNA] | None) -> Trial:
-        """The trial of a stored record: its DNA, status and reward decoded and checked now
-        (a resumed search needs them); params and program when first read."""
-        place = f"{self.storage.url}: study {self.name!r}, trial {record.number}"
-        try:
-            dna = dna_from_json(record.dna_json)
-        except (StorageError, RecursionError) as e:
-            raise StorageError(f"{place}: column 'dna' is corrupted ({e}); the other records are "
-                               "intact") from None
-        try:
-            reward = reward_from_json(record.reward)
-        except StorageError as e:
-            raise StorageError(f"{place}: column 'reward' is corrupted ({e}); the other records "
-                               "are intact") from None
-        params: Any = record.cell("params")
-        if trial_dna is not None:  # a define-by-run space: the DNA is read from the params
-            params = record.params
-            if params:
-                try:
-                    dna = trial_dna(record.number, params)
-                except SymbolicError:
-                    pass
-        if self.spec is not None:
-            if trial_dna is None:  # (a growing space's trials are re-derived from their params)
-                try:
-                    validate(self.spec, dna)
-                except SymbolicError as e:
-                    raise StorageError(f"{place}: column 'dna' does not fit the study's space "
-                                       f"({e}); the other records are intact") from None
-            dna = DNA(dna.value, dna.children, self.spec)
-            if dna.children:  # a file of schema version 1 has no params: those of the DNA
-                params = Deferred(functools.partial(_params_or_dna, params, dna, self.spec))
-        old = self._trials.get(record.number)
-        trial = Trial(record.number, dna, None, record.status, reward, record.error,
-                      list(record.reports), record.started_at, record.finished_at, record.worker,
-                      record.heartbeat_at, params=params, user_attrs=dict(record.user_attrs))
-        if old is not None and old._program is not None:
-            trial.program = old._program
-        else:
-            trial._load = self._loader(record.number, dna, record.cell("program_json"),
-                                       params if record.status in FINISHED else None)
-        return trial
-
-    def _loader(self, number: int, dna: DNA, program_json: Any, met: Any = None
-                ) -> Callable[[], tuple[Any, str | None]]:
-        space, spec, where, space_error = self.space, self.spec, self.where, self.space_error
-        # a define-by-run trial that ran: its program holds the decisions its run met only
-        trial_program = getattr(space, "trial_program", None) \
-            if met is not None and where is None else None
-
-        def load() -> tuple[Any, str | None]:
-            error = None
-            if space is not None and spec is not None:
-                try:
-                    ran = Deferred.resolve(met) if trial_program is not None else None
-                    if ran:  # (params, decoded now: StorageError for a corrupted cell)
-                        return trial_program(dna, ran), None
-                    return materialize(space, dna, spec=spec, where=where, check=False), None
-                except SymbolicError as e:
-                    error = f"trial {number}: its DNA does not fit the space: {e}"
-            stored = Deferred.resolve(program_json)  # StorageError for a corrupted cell
-            if stored is not None:
-                try:
-                    return from_json(stored), None
-                except SymbolicError as e:
-                    error = f"trial {number}: its program cannot be read here: {e}"
-            return None, error or space_error or f"trial {number} has no stored program"
-
-        return load
 
     @property
     def trials(self) -> list[Trial]:
@@ -698,14 +527,3 @@ def create_study(storage: str | Storage | None, study_name: str, space: Any = No
 def _space_text(space: Any) -> str:
     return sym_format(space)
 
-
-def _params_or_dna(stored: Any, dna: DNA, spec: DNASpec) -> dict[str, Any]:
-    """A trial's stored params; for a file written before params were stored (schema
-    version 1: ``{}``), those of its DNA."""
-    params = Deferred.resolve(stored)
-    if params:
-        return params  # type: ignore[no-any-return]
-    try:
-        return dna.to_params(spec)
-    except SymbolicError:
-        return {}
