@@ -179,7 +179,7 @@ def run_demo(trials: int | None = None, *, storage: str | None = STORAGE, study_
     out = out or sys.stdout
     _check_dependencies()
     workers = workers or default_workers()
-    algorithm = algorithm if algorithm is not None else cli.default_algorithm(seed)
+    algorithm = algorithm if algorithm is not None else cli.tpe_algorithm(seed)
     demo_space = make_space(epochs)
     where = storage or "memory"
     print(f"symbo demo: searching an MLP for the digits dataset (8x8 images, 10 classes)\n"

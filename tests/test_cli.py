@@ -110,6 +110,16 @@ def test_run_a_space_file_with_an_objective_module(work: Path, capsys) -> None:
     assert len(study.completed()) == 5
     assert type(study.trials[0].program).__name__ == "CliTrainer"
     assert "lr" in out and "act" in out  # named decisions are columns
+    # no --algorithm and none in the code: sb.algorithms.Auto, as sb.tune, told the budget
+    assert type(study.algorithm).__name__ == "Auto"
+    assert (study.algorithm.seed, study.algorithm.num_trials) == (0, 5)
+
+
+def test_run_without_an_algorithm_says_it_uses_auto(work: Path, capsys) -> None:
+    (work / "plain.py").write_text(SCRIPT.replace("algorithm = sb.algorithms.Random(seed=1)", ""))
+    code, out, err = _run(capsys, "run", "plain.py", "--trials", "3", "--storage", "p.db")
+    assert code == 0 and "algorithm Auto(num_trials=3)" in err, err
+    assert "Auto" in _run(capsys, "run", "--help")[1]
 
 
 def test_run_a_space_file_with_an_objective_file(work: Path, capsys) -> None:

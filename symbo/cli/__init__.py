@@ -74,7 +74,12 @@ import sys
 from collections.abc import Sequence
 
 from symbo.backends.storage import StorageError
-from symbo.cli.algorithms import algorithm_names, default_algorithm, parse_algorithm
+from symbo.cli.algorithms import (
+    algorithm_names,
+    default_algorithm,
+    parse_algorithm,
+    tpe_algorithm,
+)
 from symbo.cli.errors import CLIError, UserCodeError, one_line
 from symbo.cli.parser import build_parser
 from symbo.cli.studies import open_study, storage_url
@@ -124,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 __all__ = [
-    "CLIError", "UserCodeError", "algorithm_names", "build_parser", "default_algorithm",
+    "CLIError", "UserCodeError", "algorithm_names", "build_parser", "default_algorithm", "tpe_algorithm",
     "fmt_duration", "fmt_value", "import_module", "load_objective", "main", "open_study",
     "parse_algorithm", "print_best", "run_script", "storage_url", "summary_line", "table",
     "trials_table",

@@ -17,10 +17,22 @@ from symbo.core import SymbolicError, registry
 UNSET: Any = object()
 
 
-def default_algorithm(seed: int | None = None) -> Algorithm:
-    """TPE when this symbo has it, else regularized evolution.
+def default_algorithm(seed: int | None = None, num_trials: int | None = None) -> Algorithm:
+    """The algorithm of ``symbo run`` without ``--algorithm`` (and a script without one):
+    ``sb.algorithms.Auto``, as for ``sb.tune`` and ``sb.sample``, told the budget.
 
-    >>> type(default_algorithm(0)).__name__ in ("TPE", "RegularizedEvolution")
+    >>> default_algorithm(0, num_trials=50)
+    Auto(seed=0, num_trials=50, gp_trials=200, tpe_from=1000)
+    """
+    from symbo.algorithms import Auto
+
+    return Auto(seed=seed, num_trials=num_trials)
+
+
+def tpe_algorithm(seed: int | None = None) -> Algorithm:
+    """The demo's algorithm: TPE when this symbo has it, else regularized evolution.
+
+    >>> type(tpe_algorithm(0)).__name__ in ("TPE", "RegularizedEvolution")
     True
     """
     tpe = tpe_class()

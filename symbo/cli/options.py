@@ -97,6 +97,8 @@ def add_running_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--early-stopping", metavar="TEXT",
                    help='an early-stopping policy, e.g. "ASHA(min_resource=2)"; none: off')
     p.add_argument("--algorithm", metavar="TEXT",
-                   help='e.g. "RegularizedEvolution(population_size=20)" (default: TPE)')
+                   help='e.g. "RegularizedEvolution(population_size=20)" (default: run uses '
+                   "the script's `algorithm`, else sb.algorithms.Auto, as sb.tune does; resume "
+                   "uses the study's)")
     p.add_argument("--seed", type=int, metavar="S", help="the algorithm's seed")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -83,9 +83,9 @@ def _search(objective: Any, space: Any, settings: dict[str, Any], args: argparse
             default_name: str) -> int:
     import symbo as sb
 
-    algorithm = _algorithm(args, settings)
-    policy = _policy(args, settings)
     trials = args.trials if args.trials is not None else settings.get("num_trials", DEFAULT_TRIALS)
+    algorithm = _algorithm(args, settings, trials)
+    policy = _policy(args, settings)
     objectives = tuple(settings.get("objectives", ("max",)))
     storage = storage_url(args.storage) if args.storage else None
     name = args.study or default_name
@@ -109,7 +109,9 @@ def _search(objective: Any, space: Any, settings: dict[str, Any], args: argparse
     return 0
 
 
-def _algorithm(args: argparse.Namespace, settings: dict[str, Any]) -> Algorithm:
+def _algorithm(args: argparse.Namespace, settings: dict[str, Any],
+               num_trials: int | None) -> Algorithm:
+    """``--algorithm``; else the script's ``algorithm``; else ``sb.algorithms.Auto``."""
     if args.algorithm:
         return parse_algorithm(args.algorithm, args.seed)
     given = settings.get("algorithm")
@@ -117,7 +119,7 @@ def _algorithm(args: argparse.Namespace, settings: dict[str, Any]) -> Algorithm:
         if args.seed is not None and "seed" in type(given).sym_schema().by_name:
             given.rebind(seed=args.seed)
         return given
-    return default_algorithm(args.seed)
+    return default_algorithm(args.seed, num_trials)
 
 
 def _report(study: Study, args: argparse.Namespace, storage: str | None = None) -> None:
