@@ -23,6 +23,7 @@ This module knows the study only through its methods (it does not import
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -31,12 +32,13 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from symbo.algorithms.base import Algorithm, AlgorithmError, PastTrial
+from symbo.backends.enqueue import complete, is_partial
 from symbo.backends.executors import Executor, Task, executor_for, format_error
 from symbo.backends.rewards import check_reward
 from symbo.backends.storage import StorageError, worker_alive, worker_id
 from symbo.backends.storage.base import check_step
 from symbo.backends.storage.rows import bulk
-from symbo.core import SymbolicValueError
+from symbo.core import SymbolicError, SymbolicValueError
 from symbo.dsl import DNA, materialize
 
 if TYPE_CHECKING:
@@ -185,6 +187,7 @@ class Run:
         self.retry: list[Trial] = []   # trials of dead workers, to run again
         self.queued: list[Trial] = []  # enqueued trials (pending), to run before new ones
         self.restored: set[int] = set()  # trials the algorithm was told of as proposed
+        self._spare: DNA | None = None  # proposed, not used by an enqueued trial: runs next
         self._restore(dead_trials, heartbeat_timeout)
         budget = num_trials
         if limit is not None:  # Optuna's way: this many more (enqueued ones among them)
@@ -216,12 +219,14 @@ class Run:
             elif study.finish(trial, "failed", None, "its worker died (dead_trials='fail')",
                               holder=trial.worker):
                 logger.info("trial %d of a dead worker is recorded as failed", trial.id)
-        trials = study.trials
+        stored = study.trials
+        trials = [t for t in stored  # (enqueued with some decisions: told as they start)
+                  if t.status != "pending" or not is_partial(t.dna, study.spec)]  # type: ignore[arg-type]
         self.algorithm.restore([self._past(t) for t in trials])
         self.restored.update(t.id for t in trials)
         self.told.update(t.id for t in trials if t.is_finished)
-        self.queued.extend(t for t in trials if t.status == "pending")
-        self._load_state(len(trials) + len(study.unreadable))
+        self.queued.extend(t for t in stored if t.status == "pending")
+        self._load_state(len(stored) + len(study.unreadable))
 
     def _past(self, trial: Trial) -> PastTrial:
         reward = self.study.signed(trial.reward) if self._rewarded(trial) else None  # type: ignore[arg-type]
@@ -269,8 +274,16 @@ class Run:
     def _claim_next(self) -> Trial | None:
         while self.retry or self.queued:
             trial = (self.retry or self.queued).pop(0)
-            if not self.study.claim(trial, self.worker):
+            proposal = dna = None
+            if trial.status == "pending" and is_partial(trial.dna, self.study.spec):  # type: ignore[arg-type]
+                proposal, dna = self._complete(trial)
+            if not self.study.claim(trial, self.worker, dna):
+                self._spare = proposal  # (still the algorithm's: the next new trial runs it)
                 continue  # another process claimed it first
+            if proposal is not None and proposal == trial.dna:
+                self.restored.add(trial.id)  # the algorithm's own proposal, as it stands
+            else:
+                self._spare = proposal  # not run here: the next new trial runs it
             if trial.id not in self.restored:  # enqueued since: the algorithm hears of it now
                 self.restored.add(trial.id)
                 self.algorithm.restore([PastTrial(trial.dna, "running", number=trial.id,
@@ -279,12 +292,32 @@ class Run:
             return trial
         return None
 
+    def _complete(self, trial: Trial) -> tuple[DNA | None, DNA]:
+        """The algorithm's proposal (None when it has none left) and the DNA of a trial
+        enqueued with some of its decisions: those, the others the proposal's."""
+        spec = self.study.spec
+        assert spec is not None
+        proposal, self._spare = self._spare, None
+        if proposal is None:
+            try:
+                proposal = self.algorithm.propose()
+            except AlgorithmError:
+                proposal = None  # (e.g. a grid that has proposed every point: random then)
+        rng = random.Random(f"{self.study.name}:{trial.id}:{self.algorithm.num_proposed}")
+        try:
+            return proposal, complete(spec, dict(trial.params), proposal, rng)
+        except SymbolicError as e:  # (checked when enqueued: another version of the space?)
+            self._spare = proposal
+            raise StorageError(f"study {self.study.name!r}: enqueued trial {trial.id}: its "
+                               f"params {dict(trial.params)} do not fit the space ({e})") from None
+
     def _new_trial(self) -> Trial | None:
         storage, study_id = self.study.storage, self.study.info.id
         if self.num_trials is not None and storage.count_trials(study_id) >= self.num_trials:
             return None
+        dna, self._spare = self._spare, None  # a proposal an enqueued trial did not use
         try:
-            dna = self.algorithm.propose()
+            dna = dna if dna is not None else self.algorithm.propose()
         except AlgorithmError as e:
             if getattr(self.algorithm, "exhausted", False):
                 logger.info("search ended: %s", e)
@@ -391,6 +424,9 @@ class Run:
 
     def close(self) -> None:
         self._stop_heartbeat.set()
+        if self._spare is not None:  # proposed, never run: the algorithm stops waiting for it
+            self.algorithm.on_failure(self._spare, "not run: the search ended")
+            self._spare = None
         self.save_state()
 
     def _beat(self) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 from symbo.algorithms.base import Algorithm, Reward, dominates
 from symbo.backends import export
+from symbo.backends.enqueue import check_params
 from symbo.backends.loop import run_search
 from symbo.backends.rewards import check_reward, reward_to_json  # noqa: F401 - re-exported
 from symbo.backends.space_record import (
@@ -150,13 +151,21 @@ class Study:
         self._trials[number] = trial
         return trial
 
-    def claim(self, trial: Trial, worker: str) -> bool:
+    def claim(self, trial: Trial, worker: str, dna: DNA | None = None) -> bool:
         """Makes ``worker`` run ``trial`` (pending, or running under a dead worker) if no other
-        process claimed it first (compare-and-set on the worker that held it)."""
+        process claimed it first (compare-and-set on the worker that held it). ``dna``: the
+        completed point of a trial enqueued with some of its decisions, recorded with it."""
         holder = None if trial.status == "pending" else trial.worker
-        if not self.storage.claim_trial(self.info.id, trial.id, worker=worker, holder=holder):
+        params = None
+        if dna is not None:
+            params = dna.to_params(self.spec) if self.spec is not None else {}
+        if not self.storage.claim_trial(self.info.id, trial.id, worker=worker, holder=holder,
+                                        dna_json=None if dna is None else dna_to_json(dna),
+                                        params=params):
             return False
         trial.status, trial.worker, trial.reports = "running", worker, []
+        if dna is not None:
+            trial.dna, trial.params = dna, params  # type: ignore[assignment]
         return True
 
     def restart(self, trial: Trial, worker: str) -> None:
@@ -202,28 +211,32 @@ class Study:
 
     def enqueue_trial(self, params: dict[str, Any]) -> int:
         """Asks for a trial with these params (``{decision name or id: literal value}``, as
-        ``trial.params``): the next trial of any process searching this study runs it, before
-        the algorithm proposes new ones. Returns its number.
+        ``trial.params``; all of its decisions or only some, as Optuna's): the next trial of
+        any process searching this study runs it, before the algorithm proposes new ones;
+        the decisions not given are the algorithm's (drawn at random where the given choices
+        make new decisions active). Returns its number.
 
-        The params are checked against the space now: an unknown or inactive name, a missing
-        decision, a value that is not a candidate or is out of range raise ``DNAError`` naming
-        the decision.
+        Each given decision is checked against the space now: an unknown name, a decision
+        made inactive by another given choice, a value that is not a candidate or is out of
+        range raise ``DNAError`` naming the study and the decision; nothing is recorded then.
 
         >>> import symbo as sb
         >>> space = sb.Dict(lr=sb.float_range(0.001, 0.1, name="lr"), depth=sb.int_range(1, 4, name="depth"))
         >>> study = sb.create_study("memory:", "s", space)
-        >>> study.enqueue_trial({"lr": 0.01, "depth": 3})
-        0
-        >>> study.optimize(lambda p: p.lr * p.depth, sb.algorithms.Random(seed=0), num_trials=2)
-        >>> study.trials[0].params
-        {'lr': 0.01, 'depth': 3}
+        >>> study.enqueue_trial({"lr": 0.01, "depth": 3}), study.enqueue_trial({"depth": 2})
+        (0, 1)
+        >>> study.optimize(lambda p: p.lr * p.depth, sb.algorithms.Random(seed=0), num_trials=3)
+        >>> study.trials[0].params, study.trials[1].params["depth"]
+        ({'lr': 0.01, 'depth': 3}, 2)
         """
         if self.spec is None:
             raise SymbolicValueError(f"study {self.name!r}: its space is not known here; open it "
                                      "with sb.load_study(storage, name, space=...) to enqueue")
-        dna = DNA.from_params(self.spec, params)
-        params = dna.to_params(self.spec)
-        return self.storage.enqueue_trial(self.info.id, dna_json=dna_to_json(dna), params=params)
+        fixed, dna = check_params(self.name, self.spec, params)
+        if dna is None:  # some decisions: completed when the trial starts (stored empty)
+            return self.storage.enqueue_trial(self.info.id, dna_json=[None, []], params=fixed)
+        return self.storage.enqueue_trial(self.info.id, dna_json=dna_to_json(dna),
+                                          params=dna.to_params(self.spec))
 
     # ---- reading ---------------------------------------------------------------------------
     def refresh(self) -> list[Trial]:

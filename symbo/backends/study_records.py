@@ -17,6 +17,7 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from symbo.backends.enqueue import is_partial
 from symbo.backends.storage import Deferred, StorageError, TrialRecord, dna_from_json
 from symbo.backends.storage.base import FINISHED, reward_from_json
 from symbo.backends.trial import Trial
@@ -54,7 +55,9 @@ def trial_from_record(study: Study, record: TrialRecord,
             except SymbolicError:
                 pass
     if study.spec is not None:
-        if trial_dna is None:  # (a growing space's trials are re-derived from their params)
+        if record.status == "pending" and is_partial(dna, study.spec):
+            pass  # enqueued with some decisions: completed when it starts
+        elif trial_dna is None:  # (a growing space's trials are re-derived from their params)
             try:
                 validate(study.spec, dna)
             except SymbolicError as e:

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 from symbo.core import SymbolicKeyError, SymbolicTypeError, SymbolicValueError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from symbo.dsl.points import Decisions
     from symbo.dsl.spec import DNASpec
 
@@ -374,7 +376,8 @@ class DNA:
         return _from_mapping(spec, values, lambda d, value, key: d.read(value))
 
     @staticmethod
-    def from_params(spec: DNASpec, params: dict[str, Any]) -> DNA:
+    def from_params(spec: DNASpec, params: dict[str, Any], *,
+                    fill: Callable[[Any, str], Any] | None = None) -> DNA:
         """The DNA whose :meth:`to_params` is ``params`` (the inverse of ``to_params``).
 
         A choice's value is matched against its candidates' param values: the candidate
@@ -382,7 +385,9 @@ class DNA:
         ``64.0``), else its formatted text, or the candidate itself (``F.gelu``, ``(3, 3)``:
         what a user hands ``study.enqueue_trial``). Unknown or inactive names, missing decisions,
         values that are no candidate and numbers out of range raise :class:`DNAError` naming
-        the decision.
+        the decision. With ``fill``, a decision that ``params`` leave out (and that is active)
+        takes the param value ``fill(decision_point, key)`` instead (partial params: e.g.
+        ``study.enqueue_trial`` completes them with the algorithm's proposal).
 
         >>> import symbo as sb
         >>> spec = sb.dna_spec(sb.Dict(batch=sb.one_of([32, 64], name="batch"),
@@ -397,7 +402,7 @@ class DNA:
         if not isinstance(params, dict):
             raise DNAError(f"params are a dict {{name: value}}, got {type(params).__name__}")
         return _from_mapping(spec, params, lambda d, value, key: d.from_param(value, key),
-                             "values")
+                             "values", fill)
 
 
 # ---- helpers: printing ---------------------------------------------------------------------

@@ -71,10 +71,14 @@ def _to_dict(space: Decisions, dna: DNA, rewrites: Rewrites, out: dict, by_id: b
                          out, by_id, value_of)
 
 
+#: ``fill(decision, key)``: the param value of a decision the given params leave out
+Fill = Callable[["DecisionPoint", str], Any]
+
+
 def _from_mapping(spec: DNASpec, values: dict[str, Any], from_value: FromValue,
-                  noun: str = "indices") -> DNA:
+                  noun: str = "indices", fill: Fill | None = None) -> DNA:
     used: set[str] = set()
-    children = _space_from_dict(spec.space, values, used, (), from_value, noun)
+    children = _space_from_dict(spec.space, values, used, (), from_value, noun, fill)
     unknown = set(values) - used
     if unknown:
         raise DNAError(f"unknown or inactive decision(s) {sorted(unknown)} for this space")
@@ -84,16 +88,21 @@ def _from_mapping(spec: DNASpec, values: dict[str, Any], from_value: FromValue,
 
 
 def _space_from_dict(space: Decisions, values: dict[str, Any], used: set[str], rewrites: Rewrites,
-                     from_value: FromValue, noun: str) -> tuple[DNA, ...]:
+                     from_value: FromValue, noun: str, fill: Fill | None = None
+                     ) -> tuple[DNA, ...]:
     children = []
     for d in space.decisions:
         did = _actual_id(d.id, rewrites)
         keys = [k for k in (d.name if did == d.id else None, did) if k is not None and k in values]
-        if not keys:
+        if keys:
+            used.update(keys)
+            key = keys[0]
+            value = values[key]
+        elif fill is not None:
+            key = d.name if d.name is not None and did == d.id else did
+            value = fill(d, key)
+        else:
             raise DNAError(f"missing a value for decision {d.name or did!r}")
-        used.update(keys)
-        key = keys[0]
-        value = values[key]
         if d.positions == 1:
             items = [value]
         else:
@@ -111,7 +120,8 @@ def _space_from_dict(space: Decisions, values: dict[str, Any], used: set[str], r
                 tried = set(used)
                 try:
                     sub = _space_from_dict(d.branch(option), values, tried,
-                                           _under(d, did, option, pos, rewrites), from_value, noun)
+                                           _under(d, did, option, pos, rewrites), from_value, noun,
+                                           fill)
                 except DNAError:
                     if n == len(options) - 1:
                         raise

@@ -211,11 +211,14 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     def claim_trial(self, study_id: int, number: int, *, worker: str,
-                    holder: str | None) -> bool:
+                    holder: str | None, dna_json: Any = None,
+                    params: dict[str, Any] | None = None) -> bool:
         """Compare-and-set: makes ``worker`` the runner of a trial that is pending (``holder``
         None) or running under ``holder`` (a dead worker); its reports are cleared and its
         start time is now. False (nothing changed) when the trial is not in that state any
-        more, e.g. another process claimed it first."""
+        more, e.g. another process claimed it first. ``dna_json`` and ``params`` (a pending
+        trial enqueued with some of its decisions, completed as it starts) are written in
+        the same step."""
 
     def restart_trial(self, study_id: int, number: int, *, worker: str) -> None:
         """Runs a trial left running by a dead worker again, whoever held it (prefer

@@ -108,12 +108,17 @@ class InMemoryStorage(Storage):
             raise StorageError(f"no trial {number} in study {study_id}") from None
 
     def claim_trial(self, study_id: int, number: int, *, worker: str,
-                    holder: str | None) -> bool:
+                    holder: str | None, dna_json: Any = None,
+                    params: dict[str, Any] | None = None) -> bool:
         with self._lock:
             trial = self._trial(study_id, number)
             expected = "pending" if holder is None else "running"
             if trial.status != expected or (holder is not None and trial.worker != holder):
                 return False
+            if dna_json is not None:
+                trial.dna_json = copy.deepcopy(dna_json)
+            if params is not None:
+                trial.params = copy.deepcopy(params)
             t = now()
             trial.status, trial.worker, trial.reports = "running", worker, []
             trial.started_at = trial.heartbeat_at = trial.updated_at = t

@@ -376,15 +376,19 @@ class SQLiteStorage(Storage):
         return str(row[0])
 
     def claim_trial(self, study_id: int, number: int, *, worker: str,
-                    holder: str | None) -> bool:
+                    holder: str | None, dna_json: Any = None,
+                    params: dict[str, Any] | None = None) -> bool:
+        dna = None if dna_json is None else _dumps(dna_json)
+        params_text = None if params is None else _dumps(params)
         with self._transaction(f"claim trial {number}") as conn:
             t = self._stamp(conn, study_id)  # under the write lock: in commit order
             if holder is None:
                 cur = conn.execute(
                     "UPDATE trials SET status = 'running', worker = ?, started_at = ?, "
-                    "heartbeat_at = ?, updated_at = ? "
+                    "heartbeat_at = ?, updated_at = ?, dna = COALESCE(?, dna), "
+                    "params = COALESCE(?, params) "
                     "WHERE study_id = ? AND number = ? AND status = 'pending'",
-                    (worker, t, t, t, study_id, number))
+                    (worker, t, t, t, dna, params_text, study_id, number))
             else:
                 cur = conn.execute(
                     "UPDATE trials SET worker = ?, started_at = ?, heartbeat_at = ?, "
