@@ -89,7 +89,8 @@ class Algorithm(Object):
     # ---- lifecycle --------------------------------------------------------------------------
     def setup(self, spec: DNASpec, *, num_objectives: int = 1) -> None:
         """Prepares a search over ``spec``; raises AlgorithmError if the space is unsupported."""
-        if num_objectives > 1 and not self.supports_multi_objective:
+        if num_objectives > 1 and not (self.supports_multi_objective or
+                                       getattr(self, "multi_objective", False) is True):
             raise AlgorithmError(
                 f"{type(self).__name__} optimizes one objective; {num_objectives} were given "
                 "(use Random, Grid or RegularizedEvolution, or combine the objectives)"
@@ -112,7 +113,11 @@ class Algorithm(Object):
         self._num_objectives = num_objectives
         self._history: list[tuple[DNA, Reward]] = []
         self._num_proposed = 0
-        self._setup(spec)
+        self._no_more = False
+        if _takes_no_spec(type(self)._setup):  # PyGlove's DNAGenerator._setup(self)
+            self._setup()  # type: ignore[call-arg]
+        else:
+            self._setup(spec)
 
     def _setup(self, spec: DNASpec) -> None:
         """Hook for subclasses: build state for ``spec`` (called by ``setup``)."""
@@ -125,12 +130,34 @@ class Algorithm(Object):
             raise AlgorithmError(f"{type(self).__name__}.setup(spec) was not called") from None
 
     @property
+    def dna_spec(self) -> DNASpec | None:
+        """The spec given to ``setup`` (None before): PyGlove's ``DNAGenerator.dna_spec``."""
+        return getattr(self, "_spec", None)
+
+    @property
+    def num_proposals(self) -> int:
+        """PyGlove's name of :attr:`num_proposed`."""
+        return self.num_proposed
+
+    @property
+    def num_feedbacks(self) -> int:
+        """How many completed trials were told to :meth:`feedback`."""
+        return len(getattr(self, "_history", ()))
+
+    @property
     def is_setup(self) -> bool:
         return hasattr(self, "_spec")
 
     def propose(self) -> DNA:
-        """The next DNA to evaluate: the subclass's :meth:`_propose`, counted."""
-        dna = self._propose()
+        """The next DNA to evaluate: the subclass's :meth:`_propose`, counted. A ``_propose``
+        that raises ``StopIteration`` (PyGlove's way to say "no more") ends the search: the
+        algorithm is then :attr:`exhausted` and ``propose`` raises AlgorithmError."""
+        try:
+            dna = self._propose()
+        except StopIteration:
+            self._no_more = True
+            raise AlgorithmError(f"{type(self).__name__} has nothing more to propose "
+                                 "(its _propose raised StopIteration)") from None
         self._num_proposed += 1
         return dna
 
@@ -167,8 +194,9 @@ class Algorithm(Object):
 
     @property
     def exhausted(self) -> bool:
-        """Whether the algorithm has nothing new to propose (a finite space all proposed)."""
-        return False
+        """Whether the algorithm has nothing new to propose (a finite space all proposed, or
+        ``_propose`` raised StopIteration)."""
+        return getattr(self, "_no_more", False)
 
     @property
     def history(self) -> list[tuple[DNA, Reward]]:
@@ -253,6 +281,12 @@ class Algorithm(Object):
         form, still supported) and returns ``self._count(dna)``; ``_propose`` needs nothing."""
         self._num_proposed += 1
         return dna
+
+
+def _takes_no_spec(method: Any) -> bool:
+    """Whether a ``_setup`` override takes no argument besides ``self``."""
+    code = getattr(method, "__code__", None)
+    return code is not None and code.co_argcount == 1 and not code.co_flags & 0x04
 
 
 def make_rng(seed: int | None) -> random.Random:

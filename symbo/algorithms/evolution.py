@@ -210,13 +210,13 @@ class RegularizedEvolution(_Deduplicating, type_name="symbo.algorithms.Regulariz
     seed: int | None = None
     supports_multi_objective = True
 
-    def _setup(self, spec: DNASpec) -> None:
-        if self.tournament_size > self.population_size:
+    def _on_bound(self) -> None:
+        super()._on_bound()
+        if self.tournament_size > self.population_size:  # refused when built or rebound
             raise AlgorithmError(
                 f"RegularizedEvolution: tournament_size ({self.tournament_size}) must be <= "
                 f"population_size ({self.population_size})"
             )
-        super()._setup(spec)
 
     def _reset(self) -> None:
         self._population: deque[tuple[DNA, Reward]] = deque(maxlen=self.population_size)

@@ -111,7 +111,8 @@ class GaussianProcessBO(Algorithm, type_name="symbo.algorithms.GaussianProcessBO
     range_length_prior: float | None = None
     prior: str = "lognormal"
 
-    def _setup(self, spec: DNASpec) -> None:
+    def _on_bound(self) -> None:
+        super()._on_bound()
         checks = [
             (self.num_startup >= 0, f"num_startup must be >= 0, got {self.num_startup}"),
             (self.num_candidates >= 1, f"num_candidates must be >= 1, got {self.num_candidates}"),
@@ -126,6 +127,8 @@ class GaussianProcessBO(Algorithm, type_name="symbo.algorithms.GaussianProcessBO
         for ok, message in checks:
             if not ok:
                 raise AlgorithmError(f"GaussianProcessBO: {message}")
+
+    def _setup(self, spec: DNASpec) -> None:
         self._rng = make_rng(self.seed)
         self._layout = VectorLayout(VectorEncoder(spec), self.range_length_prior)
         self._reset()

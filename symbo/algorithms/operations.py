@@ -76,7 +76,9 @@ class Context:
         except KeyError:
             raise SymbolicValueError(
                 f"no reward for {dna!r} yet: selectors that rank (Top, Bottom, Sample, "
-                "Proportional) work on evaluated DNA (the population), not on new children"
+                "Proportional) work on evaluated DNA (the population), not on new children; "
+                "called by hand, give the rewards as op(inputs, Context(spec, fitness={dna: "
+                "reward})) or rank by key="
             ) from None
 
 
@@ -88,9 +90,13 @@ class Operation(Object, type_name="symbo.algorithms.Operation"):
         """The outputs for ``inputs`` (subclasses implement it)."""
         raise NotImplementedError
 
-    def __call__(self, inputs: list[Any], context: Context) -> list[Any]:
+    def __call__(self, inputs: list[Any], context: Context | None = None) -> list[Any]:
+        """``inputs`` transformed; without a ``context`` (as PyGlove's ``op(inputs)``), one
+        with the inputs' spec, a fresh random generator and no rewards (rank with ``key=``)."""
         if not isinstance(inputs, list):
             inputs = list(inputs)
+        if context is None:
+            context = Context(getattr(inputs[0], "spec", None) if inputs else None)
         out = self.apply(inputs, context)
         return out if isinstance(out, list) else list(out)
 

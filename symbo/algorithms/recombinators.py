@@ -244,13 +244,44 @@ class KPoint(_SegmentWise, type_name="symbo.algorithms.KPoint"):
 
 
 class Segmented(_SegmentWise, type_name="symbo.algorithms.Segmented"):
-    """Cuts where ``cutting_indices(num_decisions, rng) -> list[int]`` says (indices between
-    the top-level decisions, in ``[1, num_decisions - 1]``)."""
+    """Cuts where ``cutting_indices`` says (indices between the top-level decisions, in
+    ``[1, num_decisions - 1]``): ``fn(num_decisions, rng) -> list[int]``, or as in PyGlove
+    ``fn(decision_points) -> list[int]`` (the top-level decision points).
+
+    >>> import random
+    >>> import symbo as sb
+    >>> from symbo.algorithms.recombinators import Segmented
+    >>> spec = sb.dna_spec(sb.List([sb.int_range(0, 9) for _ in range(4)]))
+    >>> a, b = sb.DNA.from_numbers(spec, [0] * 4), sb.DNA.from_numbers(spec, [9] * 4)
+    >>> Segmented(lambda xs: [len(xs) // 2]).cross(a, b, spec, random.Random(0)).to_numbers()
+    [0, 0, 9, 9]
+    """
 
     cutting_indices: Callable[..., Any]
 
     def cuts(self, n: int, rng: random.Random) -> list[int]:
-        return list(self.cutting_indices(n, rng))
+        fn = self.cutting_indices
+        if _positional_arity(fn) == 1:
+            return [int(c) for c in fn(list(self.__dict__["_decisions"]))]
+        return list(fn(n, rng))
+
+    def children(self, parents: list[DNA], spec: DNASpec, rng: random.Random) -> list[DNA]:
+        self.__dict__["_decisions"] = spec.space.decisions
+        return super().children(parents, spec, rng)
+
+
+def _positional_arity(fn: Callable[..., Any]) -> int:
+    """How many positional arguments ``fn`` takes (2 when it cannot be told)."""
+    import inspect
+
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return 2
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return 2
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+               for p in params)
 
 
 # ---- permutations --------------------------------------------------------------------------------

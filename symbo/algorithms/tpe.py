@@ -41,8 +41,9 @@ from typing import Any
 
 import numpy as np
 
-from symbo.algorithms.base import Algorithm, AlgorithmError, Reward, make_rng, scalar
+from symbo.algorithms.base import Algorithm, Reward, make_rng, scalar
 from symbo.algorithms.parzen import Dim, ParzenEstimator
+from symbo.core import field
 from symbo.dsl import DNA, DNASpec
 from symbo.dsl.materialize import random_dna
 from symbo.dsl.spec import Choice, FloatDecision, Space
@@ -206,28 +207,21 @@ class TPE(Algorithm, type_name="symbo.algorithms.TPE"):
 
     proposes_valid_dna = True
 
-    num_startup: int = 10
-    num_candidates: int = 24
-    gamma: float = 0.1
-    prior_weight: float = 1.0
+    # settings are checked as fields: at construction and rebind (SymbolicValueError)
+    num_startup: int = field(10, check=lambda v: v >= 0, message="num_startup must be >= 0")
+    num_candidates: int = field(24, check=lambda v: v >= 1,
+                                message="num_candidates must be >= 1")
+    gamma: float = field(0.1, check=lambda v: 0 < v <= 1, message="gamma must be in (0, 1]")
+    prior_weight: float = field(1.0, check=lambda v: v >= 0,
+                                message="prior_weight must be >= 0")
     multivariate: bool = False
     consider_endpoints: bool = False
     constant_liar: bool = True
     seed: int | None = None
-    max_good: int = 25
+    max_good: int = field(25, check=lambda v: v >= 1, message="max_good must be >= 1")
     dedup: bool = True
 
     def _setup(self, spec: DNASpec) -> None:
-        checks = [
-            (self.num_startup >= 0, f"num_startup must be >= 0, got {self.num_startup}"),
-            (self.num_candidates >= 1, f"num_candidates must be >= 1, got {self.num_candidates}"),
-            (0 < self.gamma <= 1, f"gamma must be in (0, 1], got {self.gamma}"),
-            (self.max_good >= 1, f"max_good must be >= 1, got {self.max_good}"),
-            (self.prior_weight >= 0, f"prior_weight must be >= 0, got {self.prior_weight}"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise AlgorithmError(f"TPE: {message}")
         self._rng = make_rng(self.seed)
         self._groups: list[_Group] = []
         self._root = self._build(spec.space)

@@ -41,6 +41,10 @@ def _open(space: Any, algorithm: Algorithm, study: Study | None, storage: Any,
         )
     if study is not None:
         return study
+    from symbo.dsl.dynamic import DynamicEvaluationContext
+
+    if isinstance(space, DynamicEvaluationContext):  # PyGlove's pg.sample(context, ...)
+        space = space.space
     return Study.create(space, algorithm, storage=storage, study_name=study_name,
                         objectives=objectives, where=where, load_if_exists=load_if_exists)
 

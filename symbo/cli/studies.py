@@ -18,7 +18,8 @@ from symbo.backends.storage import Storage, open_storage
 from symbo.backends.study import Study, load_study
 from symbo.cli.algorithms import tpe_class
 from symbo.cli.errors import CLIError, first_line
-from symbo.core import SymbolicError, from_json, registry
+from symbo.core import SymbolicError, from_json, registry, to_json
+from symbo.dsl.custom import CustomHyper
 
 
 def storage_url(text: str) -> str:
@@ -107,7 +108,13 @@ def open_study(storage_text: str, name: str | None, *, space: Any = None,
             reason = "it cannot be read"
         except SymbolicError as e:
             reason = first_line(e)
-        fallback = _structural_space(info.space_json) if structural else None
+        fallback = None
+        if structural:
+            names: set[str] = set()
+            if any(True for _ in _unknown_named(info.space_json)):  # maybe a CustomHyper
+                records = storage.get_trials(info.id, on_error=lambda number, error: None)
+                names = {key for r in records[:50] for key in (r.params or {})}
+            fallback = _structural_space(info.space_json, names)
         if fallback is not None:
             from symbo.dsl import dna_spec
 
@@ -120,9 +127,25 @@ def open_study(storage_text: str, name: str | None, *, space: Any = None,
     return study
 
 
-def _structural_space(space_json: Any) -> Any:
+def _unknown_named(data: Any) -> Iterator[str]:
+    """The ``name`` of each object of an unregistered class in stored JSON that has one."""
+    if isinstance(data, list):
+        for value in data:
+            yield from _unknown_named(value)
+    elif isinstance(data, dict):
+        kind = data.get("_type")
+        if isinstance(kind, str) and kind not in registry._BY_NAME and \
+                isinstance(data.get("name"), str):
+            yield data["name"]
+        for value in data.values():
+            yield from _unknown_named(value)
+
+
+def _structural_space(space_json: Any, decision_names: set[str] = frozenset()) -> Any:
     """The stored space with objects of unregistered classes read as plain dicts (and
-    unregistered references as their names); None when even that fails."""
+    unregistered references as their names); None when even that fails. An unregistered
+    object named as one of the trials' decisions (``decision_names``) is a user's
+    ``sb.CustomHyper``: it becomes a decision whose programs show the genome."""
 
     def strip(data: Any) -> Any:
         if isinstance(data, list):
@@ -132,6 +155,9 @@ def _structural_space(space_json: Any) -> Any:
         if isinstance(data.get("_ref"), str) and not registry.is_registered(data["_ref"]):
             return data["_ref"]
         kind = data.get("_type")
+        if isinstance(kind, str) and kind not in registry._BY_NAME and \
+                data.get("name") in decision_names:
+            return to_json(StoredGenome(name=data["name"]))
         out = {k: strip(v) for k, v in data.items()}
         if isinstance(kind, str) and not registry.is_registered(kind) and kind not in ("tuple", "MISSING"):
             del out["_type"]
@@ -141,3 +167,11 @@ def _structural_space(space_json: Any) -> Any:
         return from_json(strip(space_json))
     except SymbolicError:
         return None
+
+
+class StoredGenome(CustomHyper):
+    """Stands for a user's ``sb.CustomHyper`` whose class is not imported: the program shows
+    its genome (the stored string)."""
+
+    def custom_decode(self, dna: Any) -> Any:
+        return dna.value

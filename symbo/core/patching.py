@@ -38,6 +38,8 @@ Rule = Any  # dict | Callable | Patcher | str | list of them
 class Patcher(Functor):
     """A symbolized patcher function (see the module docstring); ``patch(tree)`` applies it."""
 
+    patcher_name: typing.ClassVar[str] = ""
+
     def patch(self, value: Symbolic) -> Any:
         """Applies this patcher's rule to ``value``; returns ``value`` (or its replacement)."""
         if not isinstance(value, Symbolic):
@@ -45,7 +47,21 @@ class Patcher(Functor):
                 f"patcher {type(self).__name__!r} patches symbolic values, got "
                 f"{type(value).__name__} {value!r:.60}"
             )
-        rule = self(value)
+        try:
+            rule = self(value)
+        except TypeError as e:
+            missing = [f.name for f in type(self).sym_schema().fields[1:]
+                       if getattr(self, f.name, MISSING) is MISSING]
+            if not missing:
+                raise
+            raise SymbolicTypeError(
+                f"patcher {self._name()!r} needs argument"
+                f"{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}: give "
+                f"{'&'.join(m + '=...' for m in missing)} in its URI ({e})") from None
+        if rule is None:
+            raise SymbolicTypeError(
+                f"patcher {self._name()!r} returned None: return its rule (a dict of "
+                "key paths to values, a rebinder function, a patcher or a list of them)")
         validator = None
         if isinstance(rule, tuple) and len(rule) == 2:
             rule, validator = rule
@@ -56,6 +72,9 @@ class Patcher(Functor):
                 )
         self.__dict__["_patch_validator"] = validator
         return patch(value, rule)
+
+    def _name(self) -> str:
+        return type(self).patcher_name or type(self).__name__
 
     def validate(self, value: Any) -> None:
         """Runs the validator the last ``patch`` returned (if any) on ``value``."""
@@ -87,8 +106,14 @@ def patcher(fn: Callable[..., Any] | None = None, *, name: str | None = None) ->
     >>> depth(layers=4).patch(sb.Dict(layers=2))
     Dict({'layers': 4})
     """
+    if isinstance(fn, str):  # @sb.patcher("name")
+        fn, name = None, fn
     if fn is None:
         return lambda f: patcher(f, name=name)
+    if not callable(fn):
+        raise SymbolicTypeError(
+            f"sb.patcher decorates a function (or takes its name: @sb.patcher('name')), got "
+            f"{type(fn).__name__} {fn!r:.60}")
     cls = symbolize(fn, base_class=Patcher)
     schema = cls.sym_schema()
     if not schema.positional:
@@ -97,7 +122,8 @@ def patcher(fn: Callable[..., Any] | None = None, *, name: str | None = None) ->
         )
     for f in schema.fields[1:]:
         _converter(cls.__name__, f.name, f.annotation)  # refuses what a URI cannot give
-    _PATCHERS[name or fn.__name__] = cls
+    cls.patcher_name = name or fn.__name__
+    _PATCHERS[cls.patcher_name] = cls
     return cls
 
 
@@ -197,6 +223,9 @@ def parse_uri(uri: str) -> tuple[str, list[str], dict[str, str]]:
         for part in rest.split("&"):
             m = _ASSIGN.match(part)
             if m is not None:
+                if m.group(1) in kwargs:
+                    raise SymbolicKeyError(
+                        f"patcher argument {m.group(1)!r} is given twice in {uri!r}")
                 kwargs[m.group(1)] = m.group(2)
             elif "=" in part.split('"')[0]:
                 raise SymbolicValueError(f"malformed patcher argument {part!r} in {uri!r}")
@@ -254,3 +283,94 @@ def _converter(patcher_name: str, arg: str, annotation: Any) -> Callable[[str], 
         f"patcher {patcher_name!r}, argument {arg!r}: a {annotation!r} cannot be given in a "
         "URI; use int, float, bool, str, list of those, or take a str and parse it yourself"
     )
+
+
+# ---- pattern-based patching (PyGlove's patch_on_key/path/value/type/member) ----------------
+def patch_on_key(src: Symbolic, regex: str, value: Any = None,
+                 value_fn: Callable[[Any], Any] | None = None,
+                 skip_notification: bool | None = None) -> Any:
+    """Sets every value whose key (last path element) matches ``regex`` (``re.match``) to
+    ``value``, or to ``value_fn(old)``; returns ``src``.
+
+    >>> import symbo as sb
+    >>> sb.patching.patch_on_key(sb.Dict(a=1, b={"a": 2}, c=3), "a", value_fn=lambda v: v * 10)
+    Dict({'a': 10, 'b': Dict({'a': 20}), 'c': 3})
+    """
+    pattern = re.compile(regex)
+    return _conditional_patch(src, lambda k, v, p: bool(k.keys) and
+                              pattern.match(str(k.key)) is not None,
+                              value, value_fn, skip_notification)
+
+
+def patch_on_path(src: Symbolic, regex: str, value: Any = None,
+                  value_fn: Callable[[Any], Any] | None = None,
+                  skip_notification: bool | None = None) -> Any:
+    """Sets every value whose whole path matches ``regex`` (``re.fullmatch``, as ``sb.query``).
+
+    >>> import symbo as sb
+    >>> sb.patching.patch_on_path(sb.Dict(a={"x": 1}, b=2), r"a\\.x", value=3)
+    Dict({'a': Dict({'x': 3}), 'b': 2})
+    """
+    pattern = re.compile(regex)
+    return _conditional_patch(src, lambda k, v, p: pattern.fullmatch(str(k)) is not None,
+                              value, value_fn, skip_notification)
+
+
+def patch_on_value(src: Symbolic, old_value: Any, value: Any = None,
+                   value_fn: Callable[[Any], Any] | None = None,
+                   skip_notification: bool | None = None) -> Any:
+    """Sets every value equal to ``old_value`` (``sb.eq``).
+
+    >>> import symbo as sb
+    >>> sb.patching.patch_on_value(sb.Dict(a={"x": 1}, b=1, c=2), 1, value=3)
+    Dict({'a': Dict({'x': 3}), 'b': 3, 'c': 2})
+    """
+    from symbo.core.compare import eq
+
+    return _conditional_patch(src, lambda k, v, p: eq(v, old_value), value, value_fn,
+                              skip_notification)
+
+
+def patch_on_type(src: Symbolic, value_type: type | tuple[type, ...], value: Any = None,
+                  value_fn: Callable[[Any], Any] | None = None,
+                  skip_notification: bool | None = None) -> Any:
+    """Sets every value that is an instance of ``value_type``.
+
+    >>> import symbo as sb
+    >>> sb.patching.patch_on_type(sb.Dict(a={"x": 1}, b=2.5), int, value_fn=lambda v: v * 2)
+    Dict({'a': Dict({'x': 2}), 'b': 2.5})
+    """
+    return _conditional_patch(src, lambda k, v, p: isinstance(v, value_type), value, value_fn,
+                              skip_notification)
+
+
+def patch_on_member(src: Symbolic, cls: type | tuple[type, ...], name: str, value: Any = None,
+                    value_fn: Callable[[Any], Any] | None = None,
+                    skip_notification: bool | None = None) -> Any:
+    """Sets field ``name`` of every object of class ``cls``.
+
+    >>> import symbo as sb
+    >>> class A(sb.Object):
+    ...     x: int = 1
+    >>> sb.patching.patch_on_member(sb.Dict(a=A(), b={"x": 5}), A, "x", value=2)
+    Dict({'a': A(x=2), 'b': Dict({'x': 5})})
+    """
+    return _conditional_patch(src, lambda k, v, p: isinstance(p, cls) and k.key == name,
+                              value, value_fn, skip_notification)
+
+
+def _conditional_patch(src: Symbolic, condition: Callable[[Any, Any, Any], bool], value: Any,
+                       value_fn: Callable[[Any], Any] | None,
+                       skip_notification: bool | None) -> Any:
+    if value_fn is not None and value is not None:
+        raise SymbolicValueError("give either value or value_fn, not both")
+    if not isinstance(src, Symbolic):
+        raise SymbolicTypeError(f"patching works on symbolic values, got {type(src).__name__}")
+
+    def rebinder(k: Any, v: Any, p: Any) -> Any:
+        if not condition(k, v, p):
+            return v
+        return value_fn(v) if value_fn is not None else value
+
+    kwargs = {} if skip_notification is None else {"skip_notification": skip_notification}
+    return src.rebind(rebinder, **kwargs)

@@ -48,9 +48,12 @@ __all__ = ["DynamicEvaluationContext"]
 
 def _applied_only(*args: Any, **kwargs: Any) -> Any:
     raise SymbolicValueError(
-        "a DynamicEvaluationContext's space is run by your own code under context.apply(dna), "
-        "not called"
+        "a DynamicEvaluationContext's space is run by your own code under context.apply(dna) "
+        "(or `with example():` for an example sb.sample gives), not called with arguments"
     )
+
+
+_applied_only.runs_under_apply = True  # type: ignore[attr-defined]
 
 
 class DynamicEvaluationContext:

@@ -64,6 +64,7 @@ class _At(NoFit):
     def __init__(self, path: KeyPath, reason: str) -> None:
         text = str(path)
         super().__init__(f"{text}: {reason}" if text else reason)
+        self.path, self.detail = path, reason
 
 
 class _Encoder:
@@ -133,12 +134,18 @@ class _Encoder:
 
     def _marker(self, marker: Marker, d: DecisionPoint, program: Any, path: KeyPath) -> DNA:
         branches = marker.branches()
+        deepest: list[_At] = []  # the misfit found deepest inside a candidate
 
         def fits(i: int, value: Any) -> tuple[DNA, ...] | None:
             saved = dict(self.named)
             branch = list.__getitem__(branches, i) if type(branches) is List else branches[i]
             try:
                 return self.space(branch, d.branch(i), value, path)
+            except _At as e:
+                if len(e.path) > len(path) and (not deepest or len(e.path) > len(deepest[0].path)):
+                    deepest[:] = [e]
+                self.named = saved
+                return None
             except NoFit:
                 self.named = saved
                 return None
@@ -148,6 +155,9 @@ class _Encoder:
         except _At:
             raise
         except NoFit as e:
+            if deepest:  # a candidate fits up to a deeper path: name that path
+                raise _At(deepest[0].path, f"{deepest[0].detail} (in the closest candidate of "
+                          f"{str(path) or 'the root'}: {e.reason})") from None
             raise _At(path, e.reason) from None
         if marker.name is not None:
             first = self.named.get(marker.name)

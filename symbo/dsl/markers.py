@@ -220,8 +220,12 @@ class _Choice(Marker):
                     used.add(i)
                     break
             else:
-                raise NoFit(f"item {j} ({item!r:.60}) is none of the candidates of "
-                            f"{sym_format(self, compact=True)}")
+                again = self.distinct and any(fits(i, item) is not None for i in used)
+                raise NoFit(f"item {j} ({item!r:.60}) "
+                            + ("repeats a pick, and the picks of " if again else
+                               "is none of the candidates of ")
+                            + f"{sym_format(self, compact=True)}"
+                            + (" are distinct" if again else ""))
         if self.sorted and [p.value for p in picks] != sorted(p.value for p in picks):
             raise NoFit(f"{sym_format(self, compact=True)} keeps its picks in candidate order; "
                         f"{value!r:.60} is not")

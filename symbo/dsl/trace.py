@@ -306,6 +306,8 @@ class TracedProgram(Object, type_name="symbo.TracedProgram"):
                 f"new_markers must be 'error' or 'decide', got {self.new_markers!r}")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if getattr(self.fn, "runs_under_apply", False) and not args and not kwargs:
+            return self.apply()  # a DynamicEvaluationContext's program: `with example():`
         with self.apply():
             return self.fn(*args, **kwargs)
 

@@ -129,3 +129,38 @@ def test_exhausted_is_false_unless_an_algorithm_says_otherwise():
     with pytest.raises(AlgorithmError, match="all 2 points"):
         grid.propose()
     assert grid.exhausted
+
+
+class FromList(Algorithm, type_name="tests.contract.FromList"):
+    """Written as a PyGlove DNAGenerator: ``_setup(self)``, ``self.dna_spec``, and
+    ``StopIteration`` when there is nothing more to propose."""
+
+    def _setup(self):
+        self._left = [0, 1, 2]
+
+    def _propose(self):
+        if not self._left:
+            raise StopIteration()
+        return sb.DNA.from_numbers(self.dna_spec, [self._left.pop(0), 0])
+
+
+def test_a_pyglove_style_generator_runs_and_ends_the_search():
+    algo = _setup(FromList())
+    assert algo.dna_spec is algo.spec and algo.num_proposals == 0 and algo.num_feedbacks == 0
+    study = sb.tune(lambda p: float(p.a), SPACE, FromList(), num_trials=10)
+    assert [t.reward for t in study.trials] == [1.0, 2.0, 3.0]  # then StopIteration: the end
+    assert study.algorithm.exhausted and study.algorithm.num_feedbacks == 3
+    with pytest.raises(AlgorithmError, match="nothing more to propose"):
+        study.algorithm.propose()
+
+
+def test_settings_are_field_checks_refused_at_construction():
+    for build, message in [
+        (lambda: sb.algorithms.TPE(num_startup=-1), "num_startup must be >= 0"),
+        (lambda: sb.algorithms.TPE(gamma=0.0), r"gamma must be in \(0, 1\]"),
+        (lambda: sb.algorithms.GaussianProcessBO(xi=-1.0), "xi must be >= 0"),
+        (lambda: sb.algorithms.RegularizedEvolution(population_size=3, tournament_size=5),
+         r"tournament_size \(5\) must be <= population_size \(3\)"),
+    ]:
+        with pytest.raises(sb.SymbolicValueError, match=message):
+            build()

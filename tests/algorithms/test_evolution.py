@@ -153,8 +153,12 @@ def test_crossover_with_a_second_tournament_winner() -> None:
 
 
 def test_settings_are_checked() -> None:
+    with pytest.raises(AlgorithmError, match=r"tournament_size \(5\) must be <= population_size"):
+        RegularizedEvolution(population_size=3, tournament_size=5)  # at construction
+    algo = RegularizedEvolution(population_size=3, tournament_size=2)
     with pytest.raises(AlgorithmError, match="tournament_size"):
-        _setup(RegularizedEvolution(population_size=3, tournament_size=5), bits(3))
+        algo.rebind(tournament_size=4)
+    assert algo.tournament_size == 2
     with pytest.raises(sb.SymbolicValueError, match="population_size"):
         RegularizedEvolution(population_size=0)
     with pytest.raises(sb.SymbolicValueError, match="crossover_prob"):

@@ -289,3 +289,19 @@ def test_deduping_restores_what_was_seen():
     assert algo.num_proposed == 3 and len(algo.history) == 3
     assert len(algo.algorithm.history) == 3 and algo.algorithm.num_proposed == 3
     assert algo.propose() == sb.DNA.from_numbers(spec, [3]) and algo.exhausted
+
+
+def test_operations_run_without_a_context_as_in_pyglove():
+    spec = sb.dna_spec(sb.List([sb.int_range(0, 9) for _ in range(4)]))
+    dnas = _population(spec, 5)
+    assert selectors.Last(2)(dnas) == dnas[3:] and selectors.First(1)(dnas) == dnas[:1]
+    assert selectors.Random(3, seed=1)(dnas) == selectors.Random(3, seed=1)(dnas)
+    assert selectors.Top(1, key=lambda d: d.to_numbers()[0])(dnas) == \
+        [max(dnas, key=lambda d: d.to_numbers()[0])]
+    with pytest.raises(sb.SymbolicValueError, match=r"give the rewards as op\(inputs, Context"):
+        selectors.Top(1)(dnas)
+    assert selectors.Last(2)([1, 2, 3]) == [2, 3]  # any values, not only DNA
+    # Segmented's cutting function as PyGlove's: fn(decision_points)
+    a, b = sb.DNA.from_numbers(spec, [0] * 4), sb.DNA.from_numbers(spec, [9] * 4)
+    child = Segmented(lambda xs: [len(xs) // 2]).cross(a, b, spec, random.Random(0))
+    assert child.to_numbers() == [0, 0, 9, 9]

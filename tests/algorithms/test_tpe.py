@@ -73,8 +73,9 @@ def test_setup_rejects_bad_settings() -> None:
     spec = sb.dna_spec(sb.Dict(x=sb.float_range(0.0, 1.0)))
     for kwargs in ({"gamma": 0.0}, {"gamma": 1.5}, {"num_candidates": 0}, {"max_good": 0},
                    {"prior_weight": -1.0}, {"num_startup": -1}):
-        with pytest.raises(AlgorithmError, match="TPE"):
-            TPE(**kwargs).setup(spec)
+        key = next(iter(kwargs))  # field checks (issue 14): refused at construction
+        with pytest.raises(sb.SymbolicValueError, match=f"^{key}: {key} must be"):
+            TPE(**kwargs)
     with pytest.raises(AlgorithmError):
         TPE().setup(spec, num_objectives=2)
 

@@ -133,3 +133,47 @@ def test_bad_patcher_definitions():
 
     with pytest.raises(sb.SymbolicTypeError, match="validator .* is not callable"):
         bad_validator().patch(sb.Dict())
+
+
+@sb.patcher("by_positional_name")
+def _named(src, steps: int):
+    return {"steps": steps}
+
+
+@sb.patcher
+def forgets_to_return(src):
+    src.rebind(steps=1)
+
+
+def test_patcher_name_as_positional_and_the_errors_a_uri_user_meets():
+    assert sb.patch(sb.Dict(steps=0), "by_positional_name?steps=3").steps == 3
+    assert "by_positional_name" in sb.patcher_names()
+    with pytest.raises(sb.SymbolicTypeError,
+                       match=r"patcher 'by_positional_name' needs argument 'steps': give "
+                             r"steps=\.\.\. in its URI"):
+        sb.patch(sb.Dict(steps=0), "by_positional_name")
+    with pytest.raises(sb.SymbolicKeyError, match="'steps' is given twice"):
+        sb.patch(sb.Dict(steps=0), "by_positional_name?steps=1&steps=2")
+    with pytest.raises(sb.SymbolicTypeError, match="patcher 'forgets_to_return' returned None"):
+        sb.patch(sb.Dict(steps=0), "forgets_to_return")
+
+
+class _Member(sb.Object):
+    x: int = 1
+    y: float = 0.5
+
+
+def test_pattern_based_patching_as_pyglove():
+    tree = sb.Dict(a=_Member(), b={"x": 5, "lr": 0.1}, c=[1, 2])
+    sb.patching.patch_on_key(tree, "x", value_fn=lambda v: v + 10)
+    assert tree.a.x == 11 and tree.b.x == 15
+    sb.patching.patch_on_path(tree, r"c\[1\]", value=20)
+    assert list(tree.c) == [1, 20]
+    sb.patching.patch_on_value(tree, 1, value=-1)
+    assert list(tree.c) == [-1, 20]
+    sb.patching.patch_on_type(tree, float, value_fn=lambda v: v * 2)
+    assert tree.a.y == 1.0 and tree.b.lr == 0.2
+    sb.patching.patch_on_member(tree, _Member, "x", value=0)
+    assert tree.a.x == 0 and tree.b.x == 15
+    with pytest.raises(sb.SymbolicValueError, match="either value or value_fn"):
+        sb.patching.patch_on_key(tree, "x", value=1, value_fn=abs)

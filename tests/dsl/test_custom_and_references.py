@@ -1,6 +1,9 @@
 """Tests of ``sb.CustomHyper``, ``sb.evolve`` and ``sb.ValueReference`` (issue 14)."""
 
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -149,3 +152,56 @@ def test_value_reference_fits_typed_fields():
 
     space = Block(width=sb.int_range(1, 3), out=sb.ValueReference("width"))
     assert [p.out for p in sb.iterate(space)] == [1, 2, 3]
+
+
+CUSTOM_SCRIPT = '''
+import random, sys
+import symbo as sb
+
+class Bits(sb.CustomHyper):
+    def custom_decode(self, dna):
+        return [int(c) for c in dna.value]
+    def random_dna(self, random_generator=None, previous_dna=None):  # PyGlove's names
+        r = random_generator or random
+        if previous_dna is None:
+            return sb.DNA("".join(r.choice("01") for _ in range(6)))
+        g = list(previous_dna.value); i = r.randrange(6); g[i] = "10"[int(g[i])]
+        return sb.DNA("".join(g))
+
+space = sb.Dict(bits=Bits(name="bits"), w=sb.one_of([1, 2], name="w"), same=sb.ValueReference("w"))
+
+def objective(p):
+    return float(sum(p.bits) * p.same)
+
+if __name__ == "__main__":
+    algo = sb.algorithms.RegularizedEvolution(population_size=4, tournament_size=2, seed=1)
+    study = sb.tune(objective, space, algo, num_trials=int(sys.argv[2]), storage=sys.argv[1],
+                    study_name="bits", load_if_exists=True)
+    print(len(study.trials))
+'''
+
+
+def test_a_custom_hyper_study_resumes_in_another_process_and_shows_without_the_code(
+        tmp_path: Path) -> None:
+    """Genomes (strings) are stored DNA values: read back, resumed, shown by the CLI."""
+    (tmp_path / "user").mkdir()
+    script = tmp_path / "user" / "bits_search.py"
+    script.write_text(CUSTOM_SCRIPT)
+    url = f"sqlite:///{tmp_path / 's.db'}"
+
+    def run(*argv: str, cwd: Path = tmp_path) -> str:
+        done = subprocess.run([sys.executable, *argv], capture_output=True, text=True, cwd=cwd,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert run(str(script), url, "6").split() == ["6"]
+    assert run(str(script), url, "10").split() == ["10"]  # resumed: the stored genomes are read
+    study = sb.load_study(url, "bits")  # this process cannot import bits_search
+    genomes = [t.params["bits"] for t in study.trials]
+    assert len(genomes) == 10 and all(isinstance(g, str) and len(g) == 6 for g in genomes)
+    assert study.trials[0].dna.children[0].value == genomes[0]
+    shown = run("-m", "symbo", "show", str(tmp_path / "s.db"), "bits")
+    assert "10 trials: 10 completed" in shown and genomes[0] in shown
+    best = run("-m", "symbo", "best", str(tmp_path / "s.db"))
+    assert "best program" in best

@@ -154,3 +154,24 @@ def test_search_with_the_collected_space():
         feedback(value)
         best = value if best is None else max(best, value)
     assert best is not None and best > 8
+
+
+def test_sample_a_context_and_run_each_example_as_in_pyglove():
+    def model():
+        return (sb.one_of([16, 32], name="width"),
+                sb.one_of([lambda: sb.int_range(1, 3, name="depth"), lambda: 0], name="block"))
+
+    context = sb.DynamicEvaluationContext()
+    with context.collect():
+        model()
+    seen = []
+    for example, feedback in sb.sample(context, sb.algorithms.Random(seed=0), num_trials=6):
+        with example():  # pg.sample(context, ...): `with example(): fn()`
+            got = model()
+        with context.apply(feedback.dna):
+            assert model() == got
+        seen.append(got)
+        feedback(float(got[0]))
+    assert len(seen) == 6 and {w for w, _ in seen} <= {16, 32}
+    with pytest.raises(sb.SymbolicValueError, match="not called with arguments"):
+        example(1)

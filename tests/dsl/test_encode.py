@@ -62,9 +62,13 @@ def test_encode_int_candidates_in_a_float_field_and_nested_candidates():
     ({"width": 300}, r"^width: 300 is not in int_range\(16, 256, scale='log'\)"),
     ({"width": 20.0}, "^width: expected int, got float"),
     ({"lr": 0.5}, r"^lr: 0.5 is not in float_range"),
-    ({"head": Head(units=48)}, r"^head: \S*Head\(units=48, act='relu'\) is none of the candidates"),
+    ({"head": Head(units=48)}, r"^head.units: 48 is none of the candidates of one_of\(\[8, 16, "
+                               r"32\]\) \(in the closest candidate of head: \S*Head\(units=48"),
+    ({"head": "dense"}, r"^head: 'dense' is none of the candidates"),
     ({"tags": ["c", "a"]}, "^tags: many_of.* keeps its picks in candidate order"),
     ({"tags": ["a"]}, "^tags: expected a list of 2"),
+    ({"tags": ["a", "a"]}, "^tags: item 1 .'a'. repeats a pick, and the picks of many_of.* are "
+                           "distinct"),
 ])
 def test_encode_names_the_first_path_that_does_not_fit(change, message):
     program = sb.random_sample(SPACE, 0)

@@ -345,8 +345,9 @@ def dna_from_json(data: Any) -> DNA:
         if kind is float:
             if not math.isfinite(value):
                 raise StorageError(f"a stored DNA value must be finite, got {value}")
-        elif kind is not int:
-            raise StorageError(f"a stored DNA value must be a number or null, got {_short(value)}")
+        elif kind is not int and kind is not str:  # str: a CustomHyper's genome
+            raise StorageError(
+                f"a stored DNA value must be a number, a string or null, got {_short(value)}")
     children = data[1]
     return DNA(value, tuple([dna_from_json(c) for c in children]) if children else ())
 
