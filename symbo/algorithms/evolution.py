@@ -212,7 +212,9 @@ class RegularizedEvolution(_Deduplicating, type_name="symbo.algorithms.Regulariz
 
     def _on_bound(self) -> None:
         super()._on_bound()
-        if self.tournament_size > self.population_size:  # refused when built or rebound
+        t, n = self.tournament_size, self.population_size
+        if type(t) is int and type(n) is int and t > n:  # refused when built or rebound
+            # (settings that are markers, in a space of algorithms, are checked once decided)
             raise AlgorithmError(
                 f"RegularizedEvolution: tournament_size ({self.tournament_size}) must be <= "
                 f"population_size ({self.population_size})"

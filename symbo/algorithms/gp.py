@@ -46,7 +46,7 @@ from symbo.algorithms.base import Algorithm, AlgorithmError, Reward, make_rng, s
 from symbo.algorithms.gp_acquisition import ascend, starts
 from symbo.algorithms.gp_model import GaussianProcess, log_expected_improvement
 from symbo.algorithms.gp_space import TR_FROM, TrustRegion, VectorLayout
-from symbo.dsl import DNA, DNASpec
+from symbo.dsl import DNA, DNASpec, is_deterministic
 from symbo.dsl.encoding import VectorEncoder
 from symbo.dsl.materialize import random_dna
 
@@ -113,6 +113,8 @@ class GaussianProcessBO(Algorithm, type_name="symbo.algorithms.GaussianProcessBO
 
     def _on_bound(self) -> None:
         super()._on_bound()
+        if not is_deterministic(self):  # settings searched by an outer loop: checked once decided
+            return
         checks = [
             (self.num_startup >= 0, f"num_startup must be >= 0, got {self.num_startup}"),
             (self.num_candidates >= 1, f"num_candidates must be >= 1, got {self.num_candidates}"),

@@ -134,7 +134,7 @@ def _unknown_named(data: Any) -> Iterator[str]:
             yield from _unknown_named(value)
     elif isinstance(data, dict):
         kind = data.get("_type")
-        if isinstance(kind, str) and kind not in registry._BY_NAME and \
+        if isinstance(kind, str) and not registry.is_registered(kind) and \
                 isinstance(data.get("name"), str):
             yield data["name"]
         for value in data.values():
@@ -155,7 +155,7 @@ def _structural_space(space_json: Any, decision_names: set[str] = frozenset()) -
         if isinstance(data.get("_ref"), str) and not registry.is_registered(data["_ref"]):
             return data["_ref"]
         kind = data.get("_type")
-        if isinstance(kind, str) and kind not in registry._BY_NAME and \
+        if isinstance(kind, str) and not registry.is_registered(kind) and \
                 data.get("name") in decision_names:
             return to_json(StoredGenome(name=data["name"]))
         out = {k: strip(v) for k, v in data.items()}

@@ -45,7 +45,7 @@ import attrs
 from symbo.core import KeyPath
 from symbo.core.formatting import type_label
 from symbo.dsl.dna import DNA, DNAError
-from symbo.dsl.markers import Marker, NoFit
+from symbo.dsl.markers import Marker, NoFit, encode_alone
 from symbo.dsl.points import DecisionPoint, Decisions
 
 __all__ = ["CustomDecision", "CustomHyper"]
@@ -94,7 +94,10 @@ class CustomHyper(Marker, type_name="symbo.CustomHyper"):
             raise DNAError(f"{type(self).__name__} decodes string genomes, got {dna!r}")
         return self.custom_decode(dna)
 
-    def encode(self, value: Any, fits: Callable[[int, Any], tuple[DNA, ...] | None]) -> DNA:
+    def encode(self, value: Any,
+               fits: Callable[[int, Any], tuple[DNA, ...] | None] | None = None) -> DNA:
+        if fits is None:  # PyGlove's hyper.encode(value)
+            return encode_alone(self, value)
         try:
             dna = self.custom_encode(value)
         except NotImplementedError as e:

@@ -130,10 +130,13 @@ class Marker(Object, DeferredValue):
         search); ``default_of(value)`` gives a branch's default (nested markers decided)."""
         raise NotImplementedError
 
-    def encode(self, value: Any, fits: Callable[[int, Any], tuple[DNA, ...] | None]) -> DNA:
+    def encode(self, value: Any,
+               fits: Callable[[int, Any], tuple[DNA, ...] | None] | None = None) -> DNA:
         """The DNA that makes this marker stand for ``value`` (the inverse of :meth:`decode`);
         ``fits(i, v)`` gives the DNA of ``branches()[i]``'s decisions if it can stand for
         ``v``, else None. Raises :class:`NoFit` (with the reason) when no DNA gives ``value``."""
+        if fits is None:  # PyGlove's hyper.encode(value)
+            return encode_alone(self, value)
         raise NoFit(f"{type(self).__name__} cannot encode values (define encode())")
 
     # ---- text form ------------------------------------------------------------------------
@@ -154,6 +157,20 @@ class Marker(Object, DeferredValue):
 
 MARKER_CLASSES: dict[str, type[Marker]] = {}
 """The marker classes by the function name the text language knows them by."""
+
+
+def encode_alone(marker: Marker, value: Any) -> DNA:
+    """``marker.encode(value)`` without a space around it: the DNA of the marker as a space
+    of its own (PyGlove's ``hyper.encode(value)``); DNAError when ``value`` does not fit.
+
+    >>> import symbo as sb
+    >>> sb.one_of([16, 32, 64]).encode(32), sb.many_of(2, ["a", "b", "c"]).encode(["c", "a"])
+    (DNA(1), DNA([2, 0]))
+    """
+    from symbo.dsl.encode import encode
+
+    dna = encode(marker, value)
+    return dna.children[0] if dna.value is None and len(dna.children) == 1 else dna
 
 
 class NoFit(Exception):
@@ -201,9 +218,12 @@ class _Choice(Marker):
         picks = [dna] if self.num_choices == 1 else dna.children
         return [branch(pick.value, pick) for pick in picks]  # type: ignore[arg-type]
 
-    def encode(self, value: Any, fits: Callable[[int, Any], tuple[DNA, ...] | None]) -> DNA:
+    def encode(self, value: Any,
+               fits: Callable[[int, Any], tuple[DNA, ...] | None] | None = None) -> DNA:
         """The picks of a list of ``k`` candidates (each the first candidate that fits, and
         not picked before when ``distinct``)."""
+        if fits is None:  # PyGlove's hyper.encode(value)
+            return encode_alone(self, value)
         k = self.num_choices
         if not isinstance(value, (list, tuple)) or len(value) != k:
             raise NoFit(f"expected a list of {k} for {sym_format(self, compact=True)}, got "
@@ -256,8 +276,11 @@ class OneOf(_Choice, type_name="symbo.one_of"):
         """The first candidate."""
         return default_of(self.candidates[0])
 
-    def encode(self, value: Any, fits: Callable[[int, Any], tuple[DNA, ...] | None]) -> DNA:
+    def encode(self, value: Any,
+               fits: Callable[[int, Any], tuple[DNA, ...] | None] | None = None) -> DNA:
         """The first candidate that can stand for ``value``."""
+        if fits is None:  # PyGlove's hyper.encode(value)
+            return encode_alone(self, value)
         for i in range(len(self.candidates)):
             sub = fits(i, value)
             if sub is not None:
@@ -348,7 +371,10 @@ class FloatRange(Marker, type_name="symbo.float_range"):
     def decode(self, dna: DNA, branch: Callable[[int, DNA], Any]) -> Any:
         return dna.value
 
-    def encode(self, value: Any, fits: Callable[[int, Any], tuple[DNA, ...] | None]) -> DNA:
+    def encode(self, value: Any,
+               fits: Callable[[int, Any], tuple[DNA, ...] | None] | None = None) -> DNA:
+        if fits is None:  # PyGlove's hyper.encode(value)
+            return encode_alone(self, value)
         if not _is_number(value) or not self.low <= value <= self.high:
             raise NoFit(f"{value!r:.60} is not in {sym_format(self, compact=True)}")
         return DNA(float(value))
@@ -388,7 +414,10 @@ class IntRange(Marker, type_name="symbo.int_range"):
     def decode(self, dna: DNA, branch: Callable[[int, DNA], Any]) -> Any:
         return dna.value
 
-    def encode(self, value: Any, fits: Callable[[int, Any], tuple[DNA, ...] | None]) -> DNA:
+    def encode(self, value: Any,
+               fits: Callable[[int, Any], tuple[DNA, ...] | None] | None = None) -> DNA:
+        if fits is None:  # PyGlove's hyper.encode(value)
+            return encode_alone(self, value)
         if type(value) is not int or not self.low <= value <= self.high:
             raise NoFit(f"{value!r:.60} is not in {sym_format(self, compact=True)}")
         return DNA(value)

@@ -164,3 +164,12 @@ def test_settings_are_field_checks_refused_at_construction():
     ]:
         with pytest.raises(sb.SymbolicValueError, match=message):
             build()
+
+
+def test_settings_that_are_markers_are_checked_once_decided():
+    space = sb.algorithms.RegularizedEvolution(population_size=sb.one_of([4, 8]),
+                                               tournament_size=sb.one_of([2, 6]))
+    assert sb.materialize(space, sb.DNA([1, 1])).tournament_size == 6
+    with pytest.raises(AlgorithmError, match="tournament_size"):
+        sb.materialize(space, sb.DNA([0, 1]))
+    assert isinstance(sb.algorithms.GaussianProcessBO(xi=sb.float_range(0.0, 1.0)).xi, sb.Marker)

@@ -107,3 +107,12 @@ def test_encode_refuses_traced_spaces():
 
     with pytest.raises(sb.DNAError, match="encode works on spaces written with markers"):
         sb.encode(sb.trace(fn), 1)
+
+
+def test_a_marker_encodes_a_value_on_its_own_as_pyglove_hyper_encode():
+    assert sb.one_of([16, 32, 64]).encode(32) == sb.DNA(1)
+    assert sb.many_of(2, ["a", "b", "c"]).encode(["c", "a"]) == sb.DNA([2, 0])
+    assert sb.int_range(0, 9).encode(4) == sb.DNA(4)
+    assert sb.one_of([sb.Dict(k=sb.one_of([3, 5])), None]).encode({"k": 5}) == sb.DNA((0, 1))
+    with pytest.raises(sb.DNAError, match=r"7 is none of the candidates of one_of\(\[1, 2\]\)"):
+        sb.one_of([1, 2]).encode(7)
