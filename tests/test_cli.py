@@ -353,3 +353,40 @@ def test_demo_as_a_process_with_workers(work: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "4 trials" in done.stdout and "symbo show symbo-demo.db" in done.stdout
     assert len(sb.load_study("sqlite:///symbo-demo.db", "digits-mlp").trials) == 4
+
+
+CLASS_SCRIPT = '''
+import symbo as sb
+
+class CliNet(sb.Object):
+    width: int = 8
+
+space = sb.Dict(net=CliNet(width=sb.one_of([8, 16], name="width")))
+
+def objective(program):
+    return float(program.net.width)
+'''
+
+
+def test_a_script_runs_as_a_module_named_after_it_so_others_read_its_classes(work: Path,
+                                                                             capsys) -> None:
+    """``symbo run netsearch.py`` stores the script's classes as ``netsearch.CliNet``: another
+    process reads the programs after ``import netsearch`` (or ``--import netsearch.py``)."""
+    (work / "netsearch.py").write_text(CLASS_SCRIPT)
+    code, _, _ = _run(capsys, "run", "netsearch.py", "--trials", "2", "--storage", "n.db",
+                      "--quiet")
+    assert code == 0
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(work)])}
+    read = ("import symbo as sb, netsearch\n"
+            f"study = sb.load_study('sqlite:///{work / 'n.db'}', 'netsearch')\n"
+            "print(type(study.best_trial.program.net).__name__, study.space_error)")
+    done = subprocess.run([sys.executable, "-c", read], cwd=work.parent, env=env,
+                          capture_output=True, text=True)
+    assert done.stdout.split() == ["CliNet", "None"], done.stderr
+    done = subprocess.run([sys.executable, "-m", "symbo", "best", str(work / "n.db"), "--import",
+                           str(work / "netsearch.py"), "--k", "1"], cwd=work.parent, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and "CliNet(width=16)" in done.stdout, done.stdout + done.stderr
+    done = subprocess.run([sys.executable, "-m", "symbo", "show", str(work / "n.db")],
+                          cwd=work.parent, env=env, capture_output=True, text=True)
+    assert "import 'netsearch'" in done.stderr  # the hint names the script's module
