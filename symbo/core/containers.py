@@ -21,6 +21,7 @@ import attrs
 
 from symbo.core.keypath import Key, KeyPath
 from symbo.core.node import FieldUpdate, Symbolic, _link
+from symbo.core.registry import note_copy
 
 _ATOMIC = (int, float, str, bool, type(None), bytes, complex)
 OnChange = Callable[[dict[KeyPath, FieldUpdate]], Any]
@@ -120,7 +121,10 @@ def _copy_leaf(value: Any, deep: bool, memo: dict) -> Any:
         return value
     import copy
 
-    return copy.deepcopy(value, memo)
+    out = copy.deepcopy(value, memo)
+    if out is not value:
+        note_copy(out, value)  # written by reference as the original is (a module-level object)
+    return out
 
 
 def _is_immutable(value: Any) -> bool:

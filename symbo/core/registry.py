@@ -10,7 +10,10 @@ is written by reference, as the module and qualified name it is defined under
 and a name is resolved on load (:func:`lookup`) only to a registered value, a symbolic class,
 or a value that code already imported in the reading process defines under exactly that name
 (as the spaces and programs built there hold it). **Loading never imports anything**: a name
-that resolves to nothing is an error that says which module to import.
+that resolves to nothing is an error that says which module to import. An object bound at
+module level is found by identity in the modules its class names and in the user's own code
+(the script, and imported modules outside the Python installation): ``train.BACKBONE``. A copy
+of such an object (each program gets its own, :func:`note_copy`) is written under its name.
 
 **Scripts.** Names defined in a script run as ``__main__`` are written and registered under the
 script's module name (its file stem, or the module ``python -m`` ran), so that a process that
@@ -30,10 +33,12 @@ True
 from __future__ import annotations
 
 import enum
+import functools
 import inspect
 import keyword
 import os
 import sys
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -189,10 +194,43 @@ def reference_name(value: Any) -> str | None:
     cached = _REFERENCES.get(key)
     if cached is not None and cached[0] is value:
         return cached[1]
+    copied = _COPIES.get(key)
+    if copied is not None and copied[0]() is value:  # a program's own copy of a named object
+        return reference_name(copied[1])
     name = _find_reference(value)
     if name is not None:  # module-level values live as long as their module: safe to keep
         _REFERENCES[key] = (value, name)
     return name
+
+
+_COPIES: dict[int, tuple[weakref.ref, Any]] = {}  # id(copy) -> (ref to the copy, original)
+
+
+def note_copy(copy: Any, original: Any) -> None:
+    """Records that ``copy`` is a deep copy of ``original`` (``sb.materialize`` gives every
+    program its own copies of the objects in a space): a copy of an object written by
+    reference (``train.DEFAULT_HEAD``, a registered instance) is written under the same name,
+    so a program holding it is stored as its space is. Kept while the copy lives.
+
+    >>> import copy
+    >>> from symbo.core import registry
+    >>> class Head: pass
+    >>> head = registry.register(Head(), "examples.head")
+    >>> mine = copy.deepcopy(head); registry.note_copy(mine, head)
+    >>> registry.reference_name(mine)
+    'examples.head'
+    """
+    key = id(copy)
+
+    def forget(ref: weakref.ref, key: int = key) -> None:
+        if _COPIES.get(key, (None,))[0] is ref:
+            del _COPIES[key]
+
+    try:
+        ref = weakref.ref(copy, forget)
+    except TypeError:  # no weak references (a slotted class): not written by reference
+        return
+    _COPIES[key] = (ref, original)
 
 
 def _find_reference(value: Any) -> str | None:
@@ -219,6 +257,9 @@ def _find_reference(value: Any) -> str | None:
     places = [m for m in (module, getattr(type(value), "__module__", None)) if isinstance(m, str)]
     for m in list(places):
         places.append(m.split(".", 1)[0])
+    # and in the user's own code: the script and the modules imported from outside the Python
+    # installation (BACKBONE = nn.Linear(4, 4) at the top of train.py, or of a module it uses)
+    places += [_MAIN, *_user_modules()]
     for m in dict.fromkeys(places):
         mod = sys.modules.get(m)
         if mod is None:
@@ -229,6 +270,40 @@ def _find_reference(value: Any) -> str | None:
                 if _loaded(name) is value:
                     return name
     return None
+
+
+_USER_MODULES: tuple[int, list[str]] = (-1, [])
+_IS_USER: dict[str, bool] = {}  # module name -> whether it is the user's code
+
+
+def _user_modules() -> list[str]:
+    """The imported modules that are not part of the Python installation (stdlib,
+    site-packages) nor symbo: the user's code, sorted by name (modules imported since the
+    last call are looked at; the others are remembered)."""
+    global _USER_MODULES
+    count = len(sys.modules)
+    if _USER_MODULES[0] != count:
+        roots = _installation()
+        for name, module in list(sys.modules.items()):
+            if name not in _IS_USER:
+                file = getattr(module, "__file__", None)
+                _IS_USER[name] = (name != _MAIN and isinstance(file, str)
+                                  and os.path.isabs(file) and not file.startswith(roots))
+        _USER_MODULES = (count, sorted(n for n in sys.modules if _IS_USER.get(n)))
+    return _USER_MODULES[1]
+
+
+@functools.cache
+def _installation() -> tuple[str, ...]:
+    """Folders whose modules are not the user's: Python's, the environment's and symbo's."""
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    folders = {sys.prefix, sys.base_prefix, sys.exec_prefix, paths.get("stdlib"),
+               paths.get("purelib"), paths.get("platlib"),
+               os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}  # symbo's package
+    folders |= {os.path.realpath(f) for f in list(folders) if f}
+    return tuple(os.path.join(f, "") for f in folders if f)
 
 
 def _public_name(value: Any, package: str) -> str | None:
