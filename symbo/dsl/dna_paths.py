@@ -78,7 +78,15 @@ Fill = Callable[["DecisionPoint", str], Any]
 def _from_mapping(spec: DNASpec, values: dict[str, Any], from_value: FromValue,
                   noun: str = "indices", fill: Fill | None = None) -> DNA:
     used: set[str] = set()
-    children = _space_from_dict(spec.space, values, used, (), from_value, noun, fill)
+    try:
+        children = _space_from_dict(spec.space, values, used, (), from_value, noun, fill)
+    except DNAError as e:
+        known = {k for d in spec.decision_points for k in (d.name, d.id) if k is not None}
+        strangers = sorted(k for k in values if k not in known)
+        if strangers and str(e).startswith("missing"):  # a misspelt name, most likely
+            raise DNAError(f"{e}; unknown decision(s) {strangers} (this space's: "
+                           f"{sorted({d.name or d.id for d in spec.decision_points})})") from None
+        raise
     unknown = set(values) - used
     if unknown:
         raise DNAError(f"unknown or inactive decision(s) {sorted(unknown)} for this space")

@@ -350,3 +350,6 @@ def test_from_params_refuses_missing_and_inactive_decisions():
                              "acts": ["relu", "gelu"], "cfg": "(1, 1)", "depth": 3})
     with pytest.raises(sb.DNAError, match="params are a dict"):
         D.from_params(spec, [64])
+    with pytest.raises(sb.DNAError, match=r"missing a value for decision 'batch_size'; unknown "
+                       r"decision\(s\) \['batchsize'\] \(this space's: \['acts', 'batch_size'"):
+        D.from_params(spec, {"batchsize": 64, "opt": "sgd", "acts": ["relu", "gelu"], "depth": 3})
