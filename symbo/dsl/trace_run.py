@@ -37,7 +37,7 @@ import attrs
 
 from symbo.core import List, Object, Symbolic, SymbolicValueError
 from symbo.core.formatting import format as sym_format
-from symbo.core.registry import reference_name
+from symbo.core.registry import default_name, reference_name
 from symbo.dsl.dna import DNA
 from symbo.dsl.markers import Marker, OneOf, _Choice
 from symbo.dsl.materialize import materialize
@@ -120,7 +120,8 @@ def definition(marker: Marker) -> Marker:
 
 def _candidate(value: Any, index: int) -> Any:
     if is_call_candidate(value):
-        return CallCandidate(function=f"{value.__module__}.{value.__qualname__}",
+        # its module as another process imports it (train, not __main__: see sb.register)
+        return CallCandidate(function=reference_name(value) or default_name(value),
                              line=value.__code__.co_firstlineno, index=index)
     if _is_value(value):
         return value

@@ -317,3 +317,33 @@ def test_torch_functions_are_shown_by_a_process_that_did_not_import_torch(tmp_pa
     imported, error, acts = json.loads(out)
     assert not imported and "import 'torch.nn.functional'" in error
     assert set(acts) <= {"torch.nn.functional.relu", "torch.nn.functional.gelu"}
+
+
+TRACED_SCRIPT = textwrap.dedent('''
+    import sys
+    import symbo as sb
+
+
+    def make_sgd():
+        return {"kind": "sgd", "m": sb.one_of([0.0, 0.9], name="m")}
+
+
+    def model():
+        opt = sb.one_of([make_sgd, "adam"], name="opt")
+        lr = sb.float_range(1e-3, 1e-1, scale="log", name="lr")
+        return lr * (2 if opt == "adam" else 1)
+
+
+    if __name__ == "__main__":
+        sb.tune(lambda program: program(), sb.trace(model), sb.algorithms.Random(seed=0),
+                num_trials=4, storage=sys.argv[1], study_name="t")
+''')
+
+
+def test_a_traced_script_stores_its_callable_candidates_under_the_scripts_module(tmp_path):
+    script = tmp_path / "traced_study.py"
+    script.write_text(TRACED_SCRIPT)
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    _run(tmp_path, script, url)
+    text = json.dumps(open_storage(url).load_study("t").space_json)
+    assert "traced_study.make_sgd" in text and "__main__" not in text
