@@ -3,7 +3,8 @@
 Run it with the benchmark venv (``make bench`` builds it)::
 
     OMP_NUM_THREADS=1 nice -n 10 .venv-bench/bin/python benchmarks/compare_bench.py \
-        --problem Branin [--seeds 20] [--trials 100] [--gp-seeds 5] [--out benchmarks/data/compare]
+        --problem Branin [--seeds 20] [--trials 200] [--gp-seeds 5] [--gp-trials 100] \
+        [--only main|gp] [--out benchmarks/data/compare]
 
 For the problem (see :mod:`problems`) it runs, through one ``sb.compare`` call (every
 algorithm with every seed, the same budget, all minimizing):
@@ -18,11 +19,11 @@ algorithm with every seed, the same budget, all minimizing):
   group=True)``, PyGlove ``regularized_evolution`` (population 20, tournament 5, uniform
   mutator);
 
-and, in a second ``sb.compare`` call with ``--gp-seeds`` seeds (it costs ~0.5-2 s per trial),
-Optuna's ``GPSampler()``. The comparisons are saved as JSON (``sb.Comparison.load``) in
-``--out``; the script prints the markdown table of BENCHMARKS.md (mean simple regret with its
-95% confidence interval at each budget) and the ratio of symbo's best (and Auto's) mean regret
-at 100 trials to the best peer's (target <= 0.7).
+and, in a second ``sb.compare`` call with ``--gp-seeds`` seeds and ``--gp-trials`` trials (it
+costs ~0.5-30 s per trial), Optuna's ``GPSampler()``. The comparisons are saved as JSON
+(``sb.Comparison.load``) in ``--out``; the script prints the markdown table of BENCHMARKS.md
+(mean simple regret with its 95% confidence interval at each budget) and the ratio of symbo's
+best (and Auto's) mean regret at 100 trials to the best peer's (target <= 0.7).
 """
 
 from __future__ import annotations
@@ -75,12 +76,12 @@ GP_PEER = {"Optuna GPSampler": lambda s: peers.OptunaSampler(kind="gp", seed=s)}
 
 
 def run(problem: problems.Problem, seeds: int, trials: int, gp_seeds: int,
-        out: str, only: str | None = None) -> dict[str, sb.Comparison]:
+        out: str, only: str | None = None, gp_trials: int | None = None) -> dict[str, sb.Comparison]:
     results = {}
-    calls = [("main", {**symbo_algorithms(problem), **peer_algorithms()}, seeds)]
+    calls = [("main", {**symbo_algorithms(problem), **peer_algorithms()}, seeds, trials)]
     if gp_seeds:
-        calls.append(("gp", GP_PEER, gp_seeds))
-    for label, algorithms, n in calls:
+        calls.append(("gp", GP_PEER, gp_seeds, gp_trials or trials))
+    for label, algorithms, n, trials in calls:
         if only is not None and label != only:
             continue
         path = os.path.join(out, f"{problem.name}.{label}.json")
@@ -129,6 +130,8 @@ def regret_rows(problem: problems.Problem, found: dict) -> list[dict]:
 def _fmt(v: float) -> str:
     if math.isnan(v):
         return "n/a"
+    if abs(v) < 1e-12:     # 1 - accuracy against 1 - best accuracy: rounding, not regret
+        v = 0.0
     return f"{v:.3g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.2e}"
 
 
@@ -193,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--gp-seeds", type=int, default=5)
+    parser.add_argument("--gp-trials", type=int, help="GPSampler's budget (default: --trials)")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "data", "compare"))
     parser.add_argument("--report", action="store_true", help="only print the tables of saved runs")
     parser.add_argument("--only", choices=("main", "gp"), help="run only this comparison")
@@ -203,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         problem = problems.PROBLEMS[name]
         if not args.report:
-            run(problem, args.seeds, args.trials, args.gp_seeds, args.out, args.only)
+            run(problem, args.seeds, args.trials, args.gp_seeds, args.out, args.only,
+                args.gp_trials)
         found = load(name, args.out)
         if not found:
             continue

@@ -248,15 +248,16 @@ class GaussianProcessBO(Algorithm, type_name="symbo.algorithms.GaussianProcessBO
             mean, var = gp.predict(C)
             return log_expected_improvement(mean, var, best, self.xi)
 
+        X = np.asarray(self._X)
+        incumbent = X[int(np.argmax(y))]
         top = np.argsort(-y)[: self.num_best]
         if self._uses_trust_region():
             weights = np.exp(gp.theta[: gp.dim])
-            cands = [self._tr.sample(np.asarray(self._X)[top[0]], weights, layout,
-                                     self.num_candidates, rng)]
+            cands = [self._tr.sample(incumbent, weights, layout, self.num_candidates, rng)]
         else:
             cands = [layout.project(layout.random(self.num_candidates, rng))]
         for i in top:
-            cands.append(self._perturb(np.asarray(self._X)[i], self.num_local, 0.1, rng))
+            cands.append(self._perturb(X[i], self.num_local, 0.1, rng))
         C = np.vstack(cands)
         S = score(C)
         for r in range(self.refine_rounds):
@@ -265,7 +266,6 @@ class GaussianProcessBO(Algorithm, type_name="symbo.algorithms.GaussianProcessBO
             local = self._perturb(C[int(np.argmax(S))], self.num_local, 0.05 / 2 ** r, rng)
             C, S = np.vstack([C, local]), np.r_[S, score(local)]
         if self.ascent_steps and self.ascent_starts:
-            incumbent = np.asarray(self._X)[top[0]] if len(top) else None
             A, SA = ascend(gp, layout, starts(C, S, incumbent, self.ascent_starts, rng), best,
                            self.xi, self.ascent_steps)
             C, S = np.vstack([C, A]), np.r_[S, SA]

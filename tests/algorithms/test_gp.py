@@ -234,3 +234,13 @@ def test_trust_region_follows_the_incumbent_and_shrinks_after_failures():
     mixed.setup(sb.dna_spec(sb.Dict(k=sb.one_of([1, 2]), **{f"x{i}": sb.float_range(0.0, 1.0)
                                                            for i in range(10)})))
     assert not mixed._uses_trust_region()
+
+
+def test_trust_region_without_perturbed_best_points():
+    # num_best=0 (only random candidates and the ascent): the region still follows the best
+    space = sb.Dict(**{f"x{i}": sb.float_range(0.0, 1.0) for i in range(8)})
+    algo = GaussianProcessBO(num_startup=4, num_candidates=100, num_best=0, refine_rounds=0,
+                             ascent_starts=2, seed=3)
+    study = sb.tune(lambda p: -sum((p[f"x{i}"] - 0.5) ** 2 for i in range(8)), space, algo,
+                    num_trials=10)
+    assert len(study.trials) == 10 and all(t.reward is not None for t in study.trials)
