@@ -4,7 +4,7 @@ Run it with the benchmark venv (``make bench`` builds it)::
 
     OMP_NUM_THREADS=1 nice -n 10 .venv-bench/bin/python benchmarks/compare_bench.py \
         --problem Branin [--seeds 20] [--trials 200] [--gp-seeds 5] [--gp-trials 100] \
-        [--only main|gp] [--out benchmarks/data/compare]
+        [--gp-first-seed 5] [--only main|gp] [--out benchmarks/data/compare]
 
 For the problem (see :mod:`problems`) it runs, through one ``sb.compare`` call (every
 algorithm with every seed, the same budget, all minimizing):
@@ -76,22 +76,29 @@ GP_PEER = {"Optuna GPSampler": lambda s: peers.OptunaSampler(kind="gp", seed=s)}
 
 
 def run(problem: problems.Problem, seeds: int, trials: int, gp_seeds: int,
-        out: str, only: str | None = None, gp_trials: int | None = None) -> dict[str, sb.Comparison]:
+        out: str, only: str | None = None, gp_trials: int | None = None,
+        gp_first_seed: int = 0) -> dict[str, sb.Comparison]:
+    """One ``sb.compare`` per label; GPSampler's seeds start at ``gp_first_seed``, and from a
+    seed above 0 they are added to the saved ``NAME.gp.json`` (more seeds, same budget)."""
     results = {}
-    calls = [("main", {**symbo_algorithms(problem), **peer_algorithms()}, seeds, trials)]
+    calls = [("main", {**symbo_algorithms(problem), **peer_algorithms()}, list(range(seeds)),
+              trials)]
     if gp_seeds:
-        calls.append(("gp", GP_PEER, gp_seeds, gp_trials or trials))
-    for label, algorithms, n, trials in calls:
+        calls.append(("gp", GP_PEER, list(range(gp_first_seed, gp_first_seed + gp_seeds)),
+                      gp_trials or trials))
+    for label, algorithms, seed_list, trials in calls:
         if only is not None and label != only:
             continue
         path = os.path.join(out, f"{problem.name}.{label}.json")
         start = time.perf_counter()
-        res = sb.compare(problem.objective, problem.space, algorithms, seeds=n, num_trials=trials,
-                         objectives=("min",))
+        res = sb.compare(problem.objective, problem.space, algorithms, seeds=seed_list,
+                         num_trials=trials, objectives=("min",))
         seconds = time.perf_counter() - start
-        res.save(path)
-        with open(path) as f:
-            data = json.load(f)
+        data = res.to_json()
+        if seed_list[0] > 0 and os.path.exists(path):
+            with open(path) as f:
+                data = _merge(json.load(f), data)
+            seconds += data.get("seconds", 0.0)
         data["seconds"] = round(seconds, 1)
         data["problem"] = problem.name
         data["optimum"] = problem.optimum
@@ -100,6 +107,22 @@ def run(problem: problems.Problem, seeds: int, trials: int, gp_seeds: int,
         print(f"{problem.name} {label}: {seconds:.0f} s", file=sys.stderr, flush=True)
         results[label] = res
     return results
+
+
+def _merge(old: dict, new: dict) -> dict:
+    """``old`` with the seeds of ``new`` added (the same algorithms and budget)."""
+    if old["num_trials"] != new["num_trials"] or set(old["values"]) != set(new["values"]):
+        raise SystemExit("cannot merge: another budget or other algorithms")
+    if set(old["seeds"]) & set(new["seeds"]):
+        raise SystemExit(f"cannot merge: seeds {sorted(set(old['seeds']) & set(new['seeds']))} "
+                         "are in both")
+    merged = dict(old, seeds=old["seeds"] + new["seeds"])
+    for key in ("values", "study_names"):
+        merged[key] = {k: old[key][k] + new[key][k] for k in old[key]}
+    merged["errors"] = {k: {**old["errors"].get(k, {}), **new["errors"].get(k, {})}
+                        for k in set(old["errors"]) | set(new["errors"])}
+    merged["note"] = f"seeds {old['seeds']} and {new['seeds']} run in separate calls, merged"
+    return merged
 
 
 def load(problem: str, out: str) -> dict[str, tuple[sb.Comparison, dict]]:
@@ -197,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--gp-seeds", type=int, default=5)
     parser.add_argument("--gp-trials", type=int, help="GPSampler's budget (default: --trials)")
+    parser.add_argument("--gp-first-seed", type=int, default=0,
+                        help="GPSampler's first seed; above 0 its runs are added to NAME.gp.json")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "data", "compare"))
     parser.add_argument("--report", action="store_true", help="only print the tables of saved runs")
     parser.add_argument("--only", choices=("main", "gp"), help="run only this comparison")
@@ -208,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         problem = problems.PROBLEMS[name]
         if not args.report:
             run(problem, args.seeds, args.trials, args.gp_seeds, args.out, args.only,
-                args.gp_trials)
+                args.gp_trials, args.gp_first_seed)
         found = load(name, args.out)
         if not found:
             continue
