@@ -21,14 +21,15 @@ against the peers", each row named by its benchmark):
    *NAS-like* (conditional categorical, 5,376 points): regret 0 on every seed, against
    8.4e-4 for the next symbo algorithm (LocalSearch) and 0.0073 for the best peer (Optuna TPE
    multivariate+group). *NAS-cancer* (4,096 cells): 0.0026, the lowest of all (best peer
-   0.0044, 0.60x). *NAS-digits* (4,096 cells, one training seed): 0.0060, behind
-   GaussianProcessBO's 0.0047, at 1.02x the best peer, with overlapping intervals (one
-   validation sample is 0.0028 there): the one table where BOWL is not symbo's best.
+   GPSampler 0.0040, 0.67x). *NAS-digits* (4,096 cells, one training seed): 0.0060, behind
+   GaussianProcessBO's 0.0047, at 1.13x the best peer (GPSampler 0.0053), with overlapping
+   intervals (one validation sample is 0.0028 there): the one table where BOWL is not
+   symbo's best.
 5. **Otherwise (some ranges: continuous, mixed or conditional spaces), the first**
    ``gp_trials`` **trials** -> :class:`GaussianProcessBO` (inactive decisions' slots held
    constant, so trials that share a sub-space are compared on it). symbo's lowest regret on
-   *Branin* (1.2e-5, 0.64x the best peer, GPSampler), *Hartmann-6* (0.11; GPSampler 1.9e-4
-   over 5 seeds) and *Levy-10* (~5, at parity with GPSampler), tied at the optimum on
+   *Branin* (1.2e-5, 0.25x the best peer, GPSampler), *Hartmann-6* (0.11, 0.93x GPSampler)
+   and *Levy-10* (6.4; GPSampler 4.9, PyGlove evolution 11.7), tied at the optimum on
    *HPO-cancer* (mixed, conditional: 0 at 100 trials), at 0.1-0.3 s per proposal.
 6. **Budget: past** ``gp_trials`` **completed trials** -> :class:`TPE`
    (``multivariate=True``), fed the whole history, for the cost of point 3.
