@@ -7,14 +7,15 @@ cell shares one set of decisions (its name, "normal"), every reduction cell anot
 relaxes it into the paper's search cell (a mixed op on all 14 edges, one alpha matrix per cell
 type), trains weights and alphas alternately on two halves of the training images, and derives
 the genotype as the paper does (per node, the 2 strongest edges by their best op other than
-'none'). The genotype prints in the paper's format, and the derived network is retrained from
-scratch with the final network's ops.
+'none'). ``darts.genotype()`` prints it in the paper's format (each node's edges strongest
+first, as its ``genotype()``), and the derived network is retrained from scratch with the
+final network's ops.
 
-Downscaled to run on a CPU in about a minute: C=4 channels (the paper: 16), 3 cells (the
-paper: 8), 8x8 digits (1,797 images from scikit-learn; no download) instead of CIFAR-10, two
-search epochs with a larger architecture learning rate (with the paper's 3e-4, a short search
-leaves every weight at 1/8, and DARTS warns about it). ``benchmarks/cell_search_bench.py``
-measures the derived architecture against random ones of the same space.
+Downscaled to run on a CPU in seconds: C=4 channels (the paper: 16), 3 cells (the paper: 8),
+8x8 digits (1,797 images from scikit-learn; no download) instead of CIFAR-10, two short search
+epochs with a larger architecture learning rate (with the paper's 3e-4, a short search leaves
+every weight at 1/8, and DARTS warns about it). ``benchmarks/cell_search_bench.py`` measures
+the derived architecture against random ones of the same space, at longer settings.
 
     python examples/darts_cell.py
 """
@@ -57,22 +58,25 @@ def main() -> None:
           f"{float(spec.space_size):.2e} architectures")
 
     start = time.perf_counter()
-    darts = sbt.DARTS(space, seed=0, device=device, arch_lr=6e-3,
+    darts = sbt.DARTS(space, seed=0, device=device, arch_lr=3e-2,
                       weight_optimizer=sbt.optim.Adam(lr=3e-3))
-    dna = darts.search(search_train, search_val, epochs=2, verbose=True)
-    print(f"search: {time.perf_counter() - start:.1f}s; alpha matrices "
-          + ", ".join(f"{k} {tuple(d.alpha.shape)}" for k, d in darts.decisions.items()))
+    dna = darts.search(search_train, search_val, epochs=2, steps_per_epoch=6, eval_batches=3)
+    losses = " -> ".join(f"{h['train_loss']:.2f}" for h in darts.history)
+    print(f"search: {time.perf_counter() - start:.1f}s, train loss {losses}; alpha matrices "
+          + ", ".join(f"{k} {tuple(d.alpha.shape)}" for k, d in darts.decisions.items())
+          + f"; softmax(alpha) moved by up to {darts.result.alpha_change:.3f} from 1/8")
 
-    program = sb.materialize(space, dna)
+    genotype = darts.genotype()  # the paper's format; 'none' is never chosen
+    print(genotype)
+    program = sb.materialize(space, dna)  # the same cells, as a program of the space
     normal_cell = program.cells[0].cell
-    reduce_cell = next(c.cell for c in program.cells if c.reduction)
-    print(sbt.genotype(normal_cell, reduce_cell))
+    assert sorted(normal_cell.genotype()) == sorted(genotype.normal)
 
     # Retrain the derived network from scratch, with the final network's ops.
     model = sbt.build(darts_space.final_network(program), device=device, example_input=test[0][0][:2])
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     start = time.perf_counter()
-    history = sbt.fit(model, optimizer, search_train + search_val, test, epochs=3, device=device)
+    history = sbt.fit(model, optimizer, search_train + search_val, test, epochs=2, device=device)
     print(f"retrain: {time.perf_counter() - start:.1f}s; test accuracy {history[-1]['val_accuracy']:.3f}")
 
 

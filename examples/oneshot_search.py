@@ -8,7 +8,7 @@ trains one weight-sharing supernet by sampling a single path per step (SPOS); th
 shared weights (``ws.evaluate``: its path fixed, BatchNorm statistics recomputed on a few
 training batches) instead of being trained. DARTS searches the same space by gradient. The
 three best one-shot architectures and DARTS's are then trained from scratch and tested. Small
-settings, so it runs on a CPU in about a minute; ``benchmarks/cell_search_bench.py`` measures
+settings, so it runs on a CPU in well under a minute; ``benchmarks/cell_search_bench.py`` measures
 how well shared-weight scores rank stand-alone accuracies (Kendall tau) at larger settings.
 
     python examples/oneshot_search.py
@@ -24,7 +24,7 @@ import symbo as sb
 from symbo.backends import torch as sbt
 from symbo.backends.torch import darts_space
 
-EPOCHS_RETRAIN = 3
+EPOCHS_RETRAIN = 2
 
 
 def batches(xs: torch.Tensor, ys: torch.Tensor, size: int = 64) -> list:
@@ -68,7 +68,7 @@ def main() -> None:
 
     start = time.perf_counter()
     darts = sbt.DARTS(space, seed=0, arch_lr=3e-2, weight_optimizer=sbt.optim.Adam(lr=3e-3))
-    dna = darts.search(train[:half], train[half:], epochs=1, steps_per_epoch=8)
+    dna = darts.search(train[:half], train[half:], epochs=1, steps_per_epoch=6, eval_batches=2)
     darts_program = sb.materialize(space, dna)
     print(f"DARTS: searched in {time.perf_counter() - start:.1f}s")
 

@@ -23,9 +23,11 @@ from types import ModuleType
 from typing import Any
 
 import attrs
+import torch
 
-from symbo.core import MISSING, registry, symbolize
+from symbo.core import MISSING, Symbolic, registry, symbolize
 from symbo.core.object import make_schema
+from symbo.core.validation import Check, CheckFailure
 
 
 class LazyNamespace:
@@ -86,6 +88,8 @@ def _public_names(source: ModuleType) -> list[str]:
 def _symbolize(target: type, full_name: str, home: str, name: str) -> type:
     cls = symbolize(target, name=full_name, check_types=not _has_callable_annotation(target))
     _normalize_defaults(cls)
+    if issubclass(target, torch.optim.Optimizer):
+        _accept_param_groups(cls)
     # Served by ``home`` under ``name``: pickle (e.g. to worker processes) imports it from there.
     type.__setattr__(cls, "__module__", home)
     type.__setattr__(cls, "__qualname__", name)
@@ -114,6 +118,43 @@ def _normalize_defaults(cls: type) -> None:
             if _is_plain(converted) and converted is not f.default:
                 f = attrs.evolve(f, default=converted)
         fields.append(f)
+    type.__setattr__(cls, "_sym_schema_", make_schema(
+        fields, list(schema.positional), schema.var_positional, schema.var_keyword))
+
+
+class _ParamsCheck(Check):
+    """An optimizer's ``params``: what torch takes, or the model's own groups to bind later,
+    given as a method name of the model (``"configure_optimizers"``) or ``fn(model)``; both
+    become ``sbt.param_groups(...)``."""
+
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: Check | None) -> None:
+        self.inner = inner
+
+    def _check(self, value: Any) -> Any:
+        from symbo.backends.torch.param_groups import ParamGroups
+
+        if isinstance(value, str) or (callable(value) and not isinstance(value, (Symbolic, torch.Tensor))
+                                      and not hasattr(value, "__iter__")):
+            return ParamGroups(method=value)
+        if self.inner is None:
+            return value
+        try:
+            return self.inner(value)
+        except CheckFailure:
+            raise self.fail(value) from None
+
+    def describe(self) -> str:
+        return ("parameters or parameter groups, sbt.param_groups(...), a method name of the model "
+                "or fn(model) giving its groups")
+
+
+def _accept_param_groups(cls: type) -> None:
+    """Lets an optimizer recipe's ``params`` name the model's own groups (see ``_ParamsCheck``)."""
+    schema = cls.sym_schema()  # type: ignore[attr-defined]
+    fields = [attrs.evolve(f, check=_ParamsCheck(f.check)) if f.name == "params" else f
+              for f in schema.fields]
     type.__setattr__(cls, "_sym_schema_", make_schema(
         fields, list(schema.positional), schema.var_positional, schema.var_keyword))
 

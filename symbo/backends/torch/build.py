@@ -45,6 +45,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from symbo.backends.torch.cells import _CellModule
 from symbo.backends.torch.lr_scheduler import is_scheduler_class
 from symbo.backends.torch.param_groups import groups_from, is_groups_fn
 from symbo.core import (
@@ -316,6 +317,8 @@ class _Builder:
         if isinstance(obj, nn.Module):
             obj = self.move(obj)
             self.recipes[id(obj)] = (path, recipe, obj)
+            if isinstance(obj, _CellModule) and not obj.where:
+                obj.where = str(path) or "<root>"  # its errors (inputs that do not fit) name it
         return obj
 
     def functor(self, functor: Functor, path: KeyPath) -> Any:

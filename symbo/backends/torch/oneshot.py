@@ -278,17 +278,21 @@ class OneShot:
     # ---- scoring -------------------------------------------------------------------------------
     def evaluate(self, program_or_dna: Any, loader: Iterable[Any], *, loss_fn: LossFn | None = None,
                  calibration: Iterable[Any] | None = None, calibration_batches: int | None = None,
-                 limit: int | None = None) -> float:
+                 limit: int | None = None, device: str | torch.device | None = None) -> float:
         """The score of one architecture with the shared weights (higher is better).
 
         ``program_or_dna`` is a DNA of the space or a program materialized from it. BatchNorm
         statistics are recomputed first on ``calibration_batches`` batches of ``calibration``
         (default: of ``loader`` itself; pass the train loader for SPOS's recipe), with the
         architecture's path; then the score on ``loader`` (``limit`` batches at most):
-        accuracy for class targets, else minus the loss, or ``score_fn``.
+        accuracy for class targets, else minus the loss, or ``score_fn``. Batches move to the
+        supernet's device (``device``, when given, must be that one).
         """
         if self.supernet is None:
             raise ValueError("nothing to evaluate yet: train() the supernet, or load_state_dict()")
+        if device is not None and not _same_device(torch.device(device), self.device):
+            raise ValueError(f"this OneShot's supernet is on {self.device}, not {torch.device(device)}; "
+                             f"build it there with OneShot(space, device={str(device)!r})")
         loss_fn = loss_fn or nn.functional.cross_entropy
         relax = self.relaxation
         relax.fixed = dict(self.path(program_or_dna))
@@ -377,6 +381,11 @@ class OneShot:
         self.history = [dict(h) for h in state.get("history", [])]
         if "rng" in state:
             set_global_rng_state(state["rng"])
+
+
+def _same_device(a: torch.device, b: torch.device | None) -> bool:
+    """``cuda`` and ``cuda:0`` are one device here (an index left out matches any)."""
+    return b is not None and a.type == b.type and (a.index is None or b.index is None or a.index == b.index)
 
 
 def _uniform(state: DecisionState, rng: random.Random) -> tuple[int, ...]:

@@ -278,6 +278,22 @@ def test_an_optimizer_bound_by_build_can_use_the_models_own_parameter_groups() -
         list(sbt.param_groups("configure_optimizers"))
 
 
+def test_params_may_name_the_models_method_or_be_a_function_of_the_model() -> None:
+    GPT = sb.symbolize(_GPT)
+    by_name = sbt.optim.SGD(params="configure_optimizers", lr=0.1)
+    assert sb.eq(by_name.params, sbt.param_groups("configure_optimizers"))
+    assert sb.eq(sb.parse(sb.format(by_name)), by_name)  # it reads back from text
+    built = sbt.build(sb.Dict(model=GPT(), optimizer=sbt.optim.SGD(params=_bias_free, lr=0.1)))
+    assert [len(g["params"]) for g in built.optimizer.param_groups] == [1, 3]
+    assert built.optimizer.param_groups[1]["weight_decay"] == 0.0
+    model = nn.Linear(2, 2)  # what torch takes still goes through as it is
+    optimizer = sbt.build(sbt.optim.SGD(params=model.parameters(), lr=0.1))
+    assert optimizer.param_groups[0]["params"][0] is model.weight
+    with pytest.raises(sb.SymbolicTypeError, match=r"params: expected parameters or parameter groups, "
+                                                   r"sbt.param_groups\(...\), a method name"):
+        sbt.optim.SGD(params=3, lr=0.1)
+
+
 def _bias_free(model: nn.Module) -> list[dict]:  # a function giving groups
     return [{"params": [model.fc.weight]}, {"params": [model.fc.bias, *model.ln.parameters()],
                                              "weight_decay": 0.0}]

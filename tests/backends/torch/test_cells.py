@@ -96,6 +96,9 @@ def test_bad_cells_inputs_and_ops_are_errors_naming_the_path() -> None:
     with pytest.raises(sbt.NetworkError, match=r"(?s)cells\[0\].*input 0 has 3 channels .*but the cell "
                                                r"expects 4 \(C=4\).*in_channels"):
         sbt.build(good, example_input=(1, 1, 4, 4))
+    model = sbt.build(good)  # no dry run: the first call names the cell's path in the program
+    with pytest.raises(CellError, match=r"DagCell at cells\[0\]: input 0 has 3 channels"):
+        model(torch.randn(1, 1, 4, 4))
     module = sbt.build(sbt.DagCell(edge_cell(), 4, OPS))
     with pytest.raises(CellError, match=r"called with 1 \(call it as cell\(s0, s1\)\)"):
         module(torch.randn(1, 4, 2, 2))

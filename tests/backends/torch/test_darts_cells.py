@@ -63,21 +63,22 @@ def space(layers: int = 3, nodes: int = 2, named: bool = True) -> object:
                                ops=OPS, in_channels=1, stem_multiplier=1)
 
 
-def paper_parse(weights: torch.Tensor, steps: int, none_index: int) -> list[set]:
-    """model_search.py's genotype(): per node the top-2 edges by their best non-'none' op."""
+def paper_parse(weights: torch.Tensor, steps: int, none_index: int, ordered: bool = False) -> list:
+    """model_search.py's genotype(): per node the top-2 edges by their best non-'none' op (as
+    sets per node; ``ordered``: its list, each node's edges strongest first)."""
     gene, n, start = [], 2, 0
     for i in range(steps):
         w = weights[start:start + n].tolist()
         strength = [max(w[x][k] for k in range(len(w[x])) if k != none_index) for x in range(i + 2)]
         edges = sorted(range(i + 2), key=lambda x: -strength[x])[:2]
-        node = set()
+        node = []
         for j in edges:
             best = None
             for k in range(len(w[j])):
                 if k != none_index and (best is None or w[j][k] > w[j][best]):
                     best = k
-            node.add((NAMES[best], j))
-        gene.append(node)
+            node.append((NAMES[best], j))
+        gene += node if ordered else [set(node)]
         start += n
         n += 1
     return gene
@@ -125,6 +126,18 @@ def test_derive_is_the_papers_genotype_and_never_picks_none() -> None:
         assert all(op != "none" for op, _ in cell.genotype())
         assert all(len(node.inputs) == 2 for node in cell.nodes)
     assert sb.eq(program.cells[1].cell, program.cells[2].cell)  # one decision for both reduce cells
+    genotype = darts.genotype()  # the paper's Genotype, in its order (each node's stronger edge first)
+    for key, gene in (("normal", genotype.normal), ("reduce", genotype.reduce)):
+        weights = torch.softmax(darts.decisions[key].alpha.detach(), dim=-1)
+        assert gene == paper_parse(weights, 3, none_index=0, ordered=True)
+    assert genotype.normal_concat == genotype.reduce_concat == range(2, 5)
+
+
+def test_genotype_needs_one_normal_and_one_reduction_cell_type() -> None:
+    darts = sbt.DARTS(space(layers=3, named=False), seed=0, device="cpu")
+    darts.setup(example=TRAIN[0][0])
+    with pytest.raises(ValueError, match=r"1 normal \('cells\[0\].cell'\) and 2 reduction"):
+        darts.genotype()
 
 
 def test_a_search_on_cells_returns_a_genotype_to_retrain() -> None:
@@ -176,6 +189,9 @@ def test_perturbation_selection_takes_both_of_wang_et_als_steps_on_cells() -> No
             row = edge_rows[f"reduce.node{i}.edge{j}"]
             assert op == NAMES[max(range(1, 4), key=lambda o: row[o])]  # step 1: the op that matters most
         assert sum(fixed[e] == OFF for e in edges) == len(edges) - 2  # step 2 removed the rest
+        first, second = darts.genotype().reduce[2 * i:2 * i + 2]  # the edge that matters most first
+        assert drops[edges.index(state.edges.index((i, first[1])))] >= \
+            drops[edges.index(state.edges.index((i, second[1])))]
     assert darts.result.selection == "perturbation"
 
 
@@ -185,6 +201,12 @@ def test_cell_spaces_darts_cannot_relax_are_clear_errors() -> None:
     with pytest.raises(sbt.RelaxationError, match=r"cells\[0\].cell: the cell uses 'sep7', which the ops "
                                                   r"of its sbt.DagCell do not have"):
         sbt.DARTS(missing, device="cpu")
+    ops = {k: v for k, v in OPS.items() if k != "pool"}  # stacked cells sharing names: each named
+    with pytest.raises(sbt.RelaxationError, match=r"(?s)cells\[1\].cell: the cell uses 'pool'.*"
+                                                  r"cells\[2\].cell: the cell uses 'pool'"):
+        sbt.DARTS(darts_space.network(C=2, num_classes=2, layers=3, ops=ops, in_channels=1,
+                                      normal=sb.dag_cell(2, NAMES, name="n"),
+                                      reduce=sb.dag_cell(2, NAMES, name="r")), device="cpu")
     node_ops = sbt.DagCell(sb.dag_cell(2, NAMES, edge_ops=False), 2, OPS)
     with pytest.raises(sbt.RelaxationError, match="one op per node cannot be relaxed"):
         sbt.DARTS(node_ops, device="cpu")

@@ -139,6 +139,24 @@ def test_programs_that_are_not_of_the_space_are_named() -> None:
     wrong.rebind({"args[0].out_features": 8})
     with pytest.raises(sbt.RelaxationError, match=r"args\[0\]\.out_features: 8 differs from the space's 16"):
         ws.evaluate(wrong, VAL)
+    right = sb.materialize(space(), sb.DNA.from_dict(sb.dna_spec(space()), {"act": 0, "head": 0}))
+    assert ws.evaluate(right, VAL, device="cpu") == ws.evaluate(right, VAL)
+    with pytest.raises(ValueError, match=r"supernet is on cpu, not meta; .*OneShot\(space, device='meta'\)"):
+        ws.evaluate(right, VAL, device="meta")
+
+
+def test_optimizers_may_take_the_supernets_own_parameter_groups() -> None:
+    def groups(net: nn.Module) -> list:
+        return [{"params": [p for p in net.parameters() if p.dim() > 1]},
+                {"params": [p for p in net.parameters() if p.dim() <= 1], "weight_decay": 0.0}]
+
+    ws = sbt.OneShot(space(), seed=0, device="cpu", optimizer=sbt.optim.AdamW(params=groups, lr=1e-3))
+    ws.train(TRAIN[:1], epochs=1)
+    assert [g["weight_decay"] for g in ws.trainer.optimizer.param_groups] == [0.01, 0.0]
+    darts = sbt.DARTS(space(), seed=0, device="cpu", min_alpha_change=0,
+                      weight_optimizer=sbt.optim.AdamW(params=groups, lr=1e-3))
+    darts.search(TRAIN[:1], VAL[:1], epochs=1)
+    assert [g["weight_decay"] for g in darts.trainer.optimizer.param_groups] == [0.01, 0.0]
 
 
 def none(c: int, stride: int) -> nn.Module:

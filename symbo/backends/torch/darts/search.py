@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from symbo.backends.torch.batches import Precision, cycle, device_batch, device_of, to_device
+from symbo.backends.torch.cells import CellState, Genotype
 from symbo.backends.torch.darts.checkpoint import CheckpointMixin
 from symbo.backends.torch.darts.plotting import PlottingMixin
 from symbo.backends.torch.darts.selection import SelectionMixin
@@ -22,6 +23,7 @@ from symbo.backends.torch.mixed_ops import DecisionState, Relaxation
 from symbo.backends.torch.supernet import (
     Analysis,
     derive_dna,
+    dna_values,
     magnitude_values,
     normalize_fixed,
     setup_supernet,
@@ -173,6 +175,79 @@ class DARTS(StepsMixin, UnrolledMixin, SelectionMixin, CheckpointMixin, Plotting
         values = magnitude_values(self.decisions, self.relaxation.fixed)
         values.update(self.fixed)
         return derive_dna(self.spec, values)
+
+    def genotype(self, dna: DNA | None = None) -> Genotype:
+        """The derived cells in the DARTS paper's ``Genotype`` format, as its ``genotype()``
+        prints them: per node the kept edges strongest first (by their best op other than
+        'none'; after perturbation selection, by how much removing them hurt), ``concat`` the
+        intermediate nodes. ``normal`` is the cell type of the normal cells, ``reduce`` that of
+        the reduction cells (each None without any). ``dna`` defaults to the last search's.
+
+        >>> import torch, symbo as sb
+        >>> from symbo.backends import torch as sbt
+        >>> ops = {"none": lambda C, stride: sbt.Zero(stride),
+        ...        "conv": lambda C, stride: torch.nn.Conv2d(C, C, 3, stride, 1),
+        ...        "skip": lambda C, stride: torch.nn.Identity()}
+        >>> cell = sb.dag_cell(2, list(ops), name="normal")
+        >>> space = sbt.CellStack(stem=sbt.nn.Conv2d(1, 4, 1), cells=[sbt.DagCell(cell, 4, ops)],
+        ...                       head=sbt.nn.Sequential(sbt.nn.Flatten(), sbt.nn.LazyLinear(2)))
+        >>> data = [(torch.randn(4, 1, 3, 3), torch.tensor([0, 1, 0, 1]))]
+        >>> darts = sbt.DARTS(space, seed=0, device="cpu", min_alpha_change=0)
+        >>> g = darts.genotype(darts.search(data, data, epochs=1))
+        >>> len(g.normal), g.normal_concat, g.reduce
+        (4, range(2, 4), None)
+        """
+        cell_types: dict[str, set[bool]] = {}
+        for plan in self.analysis.cells.values():
+            cell_types.setdefault(plan.weights_key, set()).add(bool(getattr(plan.recipe, "reduction", False)))
+        normal = [k for k, kinds in cell_types.items() if False in kinds]
+        reduce = [k for k, kinds in cell_types.items() if True in kinds]
+        if len(normal) > 1 or len(reduce) > 1 or not cell_types:
+            names = {kind: ", ".join(map(repr, keys)) or "none"
+                     for kind, keys in (("n", normal), ("r", reduce))}
+            raise ValueError(
+                "genotype() gives the paper's Genotype of a normal and a reduction cell type (one "
+                f"each at most); this space has {len(normal)} normal ({names['n']}) and "
+                f"{len(reduce)} reduction ({names['r']}). Name stacked cells "
+                "alike to share them (sb.dag_cell(..., name='normal')), or read each cell of "
+                "sb.materialize(space, dna) with sbt.genotype(cell)")
+        if dna is None:
+            dna = self.result.dna if self.result is not None else self.derive()
+        values = dna_values(self.spec, dna)
+        drops = self.result.selection_scores if self.result is not None else {}
+
+        def gene(key: str) -> list[tuple[str, int]]:
+            state = self.decisions[key]
+            assert isinstance(state, CellState)
+            probs = state.probabilities().detach().to("cpu", torch.float64)
+            allowed = [o for o in range(state.num_candidates) if o not in state.none]
+            out: list[tuple[str, int]] = []
+            for i in range(state.num_nodes):
+                sources = values[state.inputs_keys[i]]
+                sources = [sources] if isinstance(sources, int) else list(sources)
+                node_edges = state.node_edges(i)
+                edge_drops = drops.get(f"{key}.node{i}")
+
+                def strength(j: int, i: int = i, node_edges: list[int] = node_edges,
+                             edge_drops: list[Any] | None = edge_drops) -> float:
+                    e = state.edges.index((i, j))
+                    if edge_drops is not None:
+                        return float(edge_drops[node_edges.index(e)])
+                    return max(float(probs[e, o]) for o in allowed)
+
+                ranked = sorted(enumerate(sources), key=lambda kj: (-strength(kj[1]), kj[1]))
+                out += [(state.op_names[int(values[state.op_keys[i][k]])], int(j)) for k, j in ranked]
+            return out
+
+        def concat(key: str) -> range:
+            state = self.decisions[key]
+            assert isinstance(state, CellState)
+            return range(state.num_inputs, state.num_inputs + state.num_nodes)
+
+        return Genotype(normal=gene(normal[0]) if normal else None,
+                        normal_concat=concat(normal[0]) if normal else None,
+                        reduce=gene(reduce[0]) if reduce else None,
+                        reduce_concat=concat(reduce[0]) if reduce else None)
 
     def materialize(self, dna: DNA | None = None) -> Any:
         """``sb.materialize(space, dna)`` (default: the last search's DNA), checked against

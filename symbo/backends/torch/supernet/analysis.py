@@ -511,8 +511,9 @@ def _plan_cell(infos: list[MarkerInfo], errors: list[str]) -> CellPlan | None:
         op_keys.append(keys)
     assert op_names is not None and in_degree is not None
     table = getattr(recipe, "ops", None)
-    where = str(infos[0].decision.id).rsplit("nodes[", 1)[0].rstrip(".")  # the cell's path
-    recipe_path = "" if where == "cell" else where[:-len(".cell")]
+    # The cell's path in the space (not its decisions' ids: cells that share names share ids)
+    recipe_path = str(getattr(recipe, "sym_path", "") or "")
+    where = f"{recipe_path}.cell" if recipe_path else "cell"
     if not isinstance(table, Mapping):
         errors.append(f"{recipe_path or '<root>'}: sbt.DagCell needs ops= as a dict of name -> fn(C, stride)")
         return None
