@@ -214,3 +214,19 @@ def test_stacked_cells_share_one_path_and_programs_of_the_space_map_back_to_it()
         program = sb.materialize(net_space, dna)
         assert ws.path(program) == ws.path(dna)
         assert 0.0 <= ws.evaluate(program, [(x, y)]) <= 1.0
+
+
+def test_one_input_cells_with_in_degree_one_are_scored_from_a_dna_or_a_program() -> None:
+    ops = {"none": none, "conv": conv, "skip": skip}
+    cell_space = sb.dag_cell(2, list(ops), num_inputs=1, in_degree=1, name="c")  # inputs: one index
+    net_space = Seq(sbt.nn.Conv2d(1, 2, 1), sbt.DagCell(cell_space, 2, ops), sbt.nn.Flatten(),
+                    sbt.nn.LazyLinear(2))
+    ws = sbt.OneShot(net_space, seed=0, device="cpu")
+    x, y = torch.randn(4, 1, 4, 4), torch.tensor([0, 1, 0, 1])
+    ws.train([(x, y)], epochs=1)
+    spec = sb.dna_spec(net_space)
+    for seed in range(3):
+        dna = sb.random_dna(spec, seed=seed)
+        program = sb.materialize(net_space, dna)
+        assert ws.path(program) == ws.path(dna)
+        assert 0.0 <= ws.evaluate(dna, [(x, y)]) <= 1.0

@@ -164,6 +164,8 @@ def path_of(states: Mapping[str, DecisionState], values: Mapping[str, Any]) -> d
                 sources = values.get(state.inputs_keys[i])
                 if sources is None:
                     sources = list(range(state.in_degree))
+                elif not isinstance(sources, (list, tuple)):  # in_degree 1: one index, not a list
+                    sources = [sources]
                 for k, j in enumerate(sources):
                     op = values.get(state.op_keys[i][k], 0)
                     row[state.edges.index((i, int(j)))] = int(op)
