@@ -61,8 +61,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 if isinstance(result, Study):
                     _report(result, args)
                 return 0
-            if objective is not None:
-                raise CLIError(f"{target} defines `objective` but no `space`")
+            if objective is not None:  # define-by-run: the space is discovered as trials run
+                return _search(objective, _discovered(target, objective), namespace, args,
+                               default_name=os.path.splitext(os.path.basename(target))[0])
             print(f"symbo: {target} ran; it defines no `objective` and `space` and no main() "
                   "(code under `if __name__ == \"__main__\":` does not run under symbo run)",
                   file=sys.stderr)
@@ -77,6 +78,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         space = load_space_file(target)
     return _search(objective, space, settings, args,
                    default_name=os.path.splitext(os.path.basename(target))[0])
+
+
+def _discovered(target: str, objective: Any) -> Any:
+    """The (empty) space of a script that defines ``objective`` and no ``space``: an
+    objective taking no argument (named markers inline) or one (an Optuna-style trial)."""
+    from symbo.backends.discovery import discovered_space
+    from symbo.core import SymbolicError
+
+    try:
+        return discovered_space(objective)
+    except SymbolicError as e:
+        raise CLIError(f"{target} defines `objective` but no `space`, so it is searched define-"
+                       f"by-run; {e}") from None
 
 
 def _search(objective: Any, space: Any, settings: dict[str, Any], args: argparse.Namespace,

@@ -271,3 +271,31 @@ def test_a_file_of_schema_version_3_gets_a_user_attrs_column(tmp_path):
     conn = sqlite3.connect(tmp_path / "old.db")
     assert conn.execute("SELECT value FROM meta").fetchone()[0] == str(SCHEMA_VERSION)
     conn.close()
+
+
+def test_symbo_run_searches_a_script_with_an_objective_and_no_space(tmp_path):
+    (tmp_path / "obj.py").write_text(textwrap.dedent('''
+        def objective(trial):
+            opt = trial.suggest_categorical("opt", ["sgd", "adam"])
+            lr = trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+            if opt == "sgd":
+                lr *= trial.suggest_float("momentum", 0.0, 0.99)
+            return lr
+    '''))
+    (tmp_path / "two.py").write_text("def objective(a, b):\n    return 0.0\n")
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "symbo", *args], capture_output=True,
+                              text=True, timeout=120, cwd=tmp_path)
+
+    for trials in ("6", "10"):  # the second run continues the study
+        done = cli("run", "obj.py", "--trials", trials, "--storage", "s.db", "--quiet")
+        assert done.returncode == 0, done.stderr[-2000:]
+    study = sb.load_study(f"sqlite:///{tmp_path / 's.db'}", "obj")
+    assert len(study.trials) == 10 and all(t.status == "completed" for t in study.trials)
+    for t in study.trials:
+        assert list(t.params) == (["opt", "lr", "momentum"] if t.params["opt"] == "sgd"
+                                  else ["opt", "lr"])
+    bad = cli("run", "two.py", "--trials", "2")
+    assert bad.returncode != 0
+    assert "two.py defines `objective` but no `space`" in bad.stderr and "takes 2" in bad.stderr
