@@ -308,6 +308,11 @@ class TracedProgram(Object, type_name="symbo.TracedProgram"):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if getattr(self.fn, "runs_under_apply", False) and not args and not kwargs:
             return self.apply()  # a DynamicEvaluationContext's program: `with example():`
+        if self.fn is None:
+            raise SymbolicValueError(
+                "this program has no function to call: it is a trial of a study searched with "
+                "no space (sb.tune(objective)); run your objective with its decisions under "
+                "`with program.apply(): objective()`")
         with self.apply():
             return self.fn(*args, **kwargs)
 

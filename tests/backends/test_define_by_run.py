@@ -310,3 +310,15 @@ def test_a_trial_program_holds_the_decisions_its_run_met():
         assert dict(t.program.values) == t.params
     assert list(study.trials[0].params) == ["x"]
     assert list(study.trials[3].params) == ["x", "dropout"]
+
+
+def test_the_program_of_a_trial_without_a_space_runs_under_apply():
+    def objective():
+        return sb.float_range(0.0, 1.0, name="x")
+
+    study = sb.tune(objective, algorithm=sb.algorithms.Random(seed=0), num_trials=3)
+    program = study.best_trial.program
+    with program.apply():
+        assert objective() == study.best_value
+    with pytest.raises(sb.SymbolicValueError, match=r"with program.apply\(\): objective\(\)"):
+        program()
