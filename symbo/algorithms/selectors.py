@@ -97,10 +97,22 @@ def _scores(inputs: list[Any], context: Context, key: Callable[[Any], Any] | Non
     """Higher is better: ``key(x)``, the reward, or (several objectives) minus the Pareto rank."""
     if key is not None:
         return [key(x) for x in inputs]
-    rewards = [context.reward(x) for x in inputs]
-    if context.num_objectives > 1 or any(isinstance(r, tuple) and len(r) > 1 for r in rewards):
-        return [-r for r in pareto_ranks(rewards)]
-    return [scalar(r) for r in rewards]
+    fitness = context.fitness
+    try:
+        rewards = [fitness[x] for x in inputs]
+    except KeyError:
+        rewards = [context.reward(x) for x in inputs]  # the error naming the DNA
+    if context.num_objectives == 1:
+        scores = []
+        for r in rewards:
+            if type(r) is tuple:
+                if len(r) > 1:
+                    break
+                r = r[0]
+            scores.append(float(r))
+        else:
+            return scores
+    return [-r for r in pareto_ranks(rewards)]
 
 
 class Random(Selector, type_name="symbo.algorithms.selectors.RandomSelector"):
@@ -148,6 +160,9 @@ class Bottom(Selector, type_name="symbo.algorithms.selectors.Bottom"):
 def _ranked(sel: Any, inputs: list[Any], context: Context, best_first: bool) -> list[Any]:
     n = sel._count(sel.n, inputs, at_most=True)
     scores = _scores(inputs, context, sel.key)
+    if n == 1 and not sel.cluster and inputs:  # a tournament's winner: the first best
+        pick = max if best_first else min
+        return [inputs[pick(range(len(inputs)), key=scores.__getitem__)]]
     order = sorted(range(len(inputs)), key=lambda i: scores[i], reverse=best_first)
     if not sel.cluster:
         return [inputs[i] for i in order[:n]]

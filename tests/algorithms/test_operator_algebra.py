@@ -305,3 +305,15 @@ def test_operations_run_without_a_context_as_in_pyglove():
     a, b = sb.DNA.from_numbers(spec, [0] * 4), sb.DNA.from_numbers(spec, [9] * 4)
     child = Segmented(lambda xs: [len(xs) // 2]).cross(a, b, spec, random.Random(0))
     assert child.to_numbers() == [0, 0, 9, 9]
+
+
+def test_top_one_and_bottom_one_take_the_first_best_as_the_sorted_ranking_does():
+    spec = sb.dna_spec(sb.List([sb.int_range(0, 9) for _ in range(2)]))
+    dnas = [sb.DNA.from_numbers(spec, [i, 0]) for i in range(6)]
+    rewards = [1.0, 3.0, 0.0, 3.0, (0.0,), 2.0]  # a 1-tuple is a single objective too
+    context = Context(spec, random.Random(0), fitness=dict(zip(dnas, rewards)))
+    assert selectors.Top(1)(dnas, context) == [dnas[1]] == selectors.Top(2)(dnas, context)[:1]
+    assert selectors.Bottom(1)(dnas, context) == [dnas[2]] == selectors.Bottom(6)(dnas, context)[:1]
+    several = Context(spec, random.Random(0), fitness={d: (float(i % 3), float(-i)) for i, d in
+                                                       enumerate(dnas)})
+    assert selectors.Top(1)(dnas, several) == selectors.Top(6)(dnas, several)[:1]
