@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from symbo.backends.plots import skeleton
 from symbo.backends.study import Study, Trial
 from symbo.core.formatting import format as sym_format
 
@@ -104,11 +105,11 @@ def trials_table(study: Study, trials: Sequence[Trial], *, rank: bool = False) -
     ...                               name="opt"))
     >>> study = sb.tune(lambda p: 1.0, space, sb.algorithms.Grid(grid_size=2), num_trials=None)
     >>> print(trials_table(study, study.trials))
-    trial  status     reward  duration  opt                                     m
-    -----  ---------  ------  --------  --------------------------------------  ---
+    trial  status     reward  duration  opt       m
+    -----  ---------  ------  --------  --------  ---
         0  completed       1      0.0s  adam
-        1  completed       1      0.0s  {'m': float_range(0.5, 0.9, name='m')}  0.5
-        2  completed       1      0.0s  {'m': float_range(0.5, 0.9, name='m')}  0.9
+        1  completed       1      0.0s  {'m': ?}  0.5
+        2  completed       1      0.0s  {'m': ?}  0.9
     """
     columns: dict[str, None] = {}
     for t in trials:
@@ -118,9 +119,19 @@ def trials_table(study: Study, trials: Sequence[Trial], *, rank: bool = False) -
     for i, t in enumerate(trials):
         row: list[Any] = [i + 1] if rank else []
         row += [t.id, t.status, fmt_value(t.reward), fmt_duration(t.duration)]
-        row += [fmt_value(t.params[c]) if c in t.params else "" for c in columns]
+        row += [_param_cell(t.params[c]) if c in t.params else "" for c in columns]
         rows.append(row)
     return table(headers, rows)
+
+
+def _param_cell(value: Any) -> str:
+    """A param in a table: a candidate that holds decisions of its own shows them as ``?``
+    (their values are their own columns).
+
+    >>> _param_cell("{'m': float_range(0.5, 0.9, name='m')}"), _param_cell(0.5)
+    ("{'m': ?}", '0.5')
+    """
+    return fmt_value(skeleton(value) if isinstance(value, str) else value)
 
 
 def print_best(study: Study, k: int = 5, out: TextIO | None = None) -> None:
