@@ -4,7 +4,7 @@ Run it with the benchmark venv (``make bench`` builds it)::
 
     OMP_NUM_THREADS=1 nice -n 10 .venv-bench/bin/python benchmarks/compare_bench.py \
         --problem Branin [--seeds 20] [--trials 200] [--gp-seeds 5] [--gp-trials 100] \
-        [--gp-first-seed 5] [--only main|gp] [--out benchmarks/data/compare]
+        [--gp-first-seed 5] [--only main|gp|auto] [--out benchmarks/data/compare]
 
 For the problem (see :mod:`problems`) it runs, through one ``sb.compare`` call (every
 algorithm with every seed, the same budget, all minimizing):
@@ -22,7 +22,8 @@ algorithm with every seed, the same budget, all minimizing):
 and, in a second ``sb.compare`` call with ``--gp-seeds`` seeds and ``--gp-trials`` trials (it
 costs ~0.5-30 s per trial), Optuna's ``GPSampler()``. The comparisons are saved as JSON
 (``sb.Comparison.load``) in ``--out``; the script prints the markdown table of BENCHMARKS.md
-(mean simple regret with its 95% confidence interval at each budget) and the ratio of symbo's
+(mean simple regret with its 95% confidence interval at each budget; ``--only auto`` reruns
+Auto's row alone into ``NAME.auto.json``, which then replaces main's Auto row) and the ratio of symbo's
 best (and Auto's) mean regret at 100 trials to the best peer's (target <= 0.7).
 """
 
@@ -83,6 +84,9 @@ def run(problem: problems.Problem, seeds: int, trials: int, gp_seeds: int,
     results = {}
     calls = [("main", {**symbo_algorithms(problem), **peer_algorithms()}, list(range(seeds)),
               trials)]
+    if only == "auto":   # Auto's row alone, in NAME.auto.json (it replaces main's Auto row)
+        auto = {k: v for k, v in symbo_algorithms(problem).items() if "Auto" in k}
+        calls.append(("auto", auto, list(range(seeds)), trials))
     if gp_seeds:
         calls.append(("gp", GP_PEER, list(range(gp_first_seed, gp_first_seed + gp_seeds)),
                       gp_trials or trials))
@@ -127,7 +131,7 @@ def _merge(old: dict, new: dict) -> dict:
 
 def load(problem: str, out: str) -> dict[str, tuple[sb.Comparison, dict]]:
     found = {}
-    for label in ("main", "gp"):
+    for label in ("main", "gp", "auto"):
         path = os.path.join(out, f"{problem}.{label}.json")
         if os.path.exists(path):
             with open(path) as f:
@@ -138,8 +142,10 @@ def load(problem: str, out: str) -> dict[str, tuple[sb.Comparison, dict]]:
 
 def regret_rows(problem: problems.Problem, found: dict) -> list[dict]:
     rows = []
-    for comparison, _data in found.values():
+    for label, (comparison, _data) in found.items():
         for name in comparison.algorithms:
+            if label == "main" and "auto" in found and "Auto" in name:
+                continue          # rerun alone with Auto's current rule (--only auto)
             row = {"algorithm": name, "seeds": len(comparison.seeds)}
             for b in BUDGETS:
                 if b > comparison.num_trials:
@@ -224,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="GPSampler's first seed; above 0 its runs are added to NAME.gp.json")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "data", "compare"))
     parser.add_argument("--report", action="store_true", help="only print the tables of saved runs")
-    parser.add_argument("--only", choices=("main", "gp"), help="run only this comparison")
+    parser.add_argument("--only", choices=("main", "gp", "auto"), help="run only this comparison")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     names = args.problem or list(problems.PROBLEMS)

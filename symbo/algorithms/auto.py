@@ -66,9 +66,12 @@ from symbo.algorithms.grid import Grid
 from symbo.algorithms.random_search import Random
 from symbo.algorithms.tpe import TPE
 from symbo.dsl import DNA, DNASpec
-from symbo.dsl.spec import Choice, IntDecision
+from symbo.dsl.spec import Choice, FloatDecision, IntDecision
 
 _SMALL_INT_RANGE = 16   # an int_range of at most this many values counts as a choice
+# GaussianProcessBO on spaces of ranges only (rule 5): Optuna GPSampler's gamma priors, the
+# ascent from random and EI-ranked starts only (no perturbations of the best trials)
+CONTINUOUS_GP: dict[str, Any] = {"prior": "gamma", "num_best": 0, "refine_rounds": 0}
 
 
 class Auto(Algorithm, type_name="symbo.algorithms.Auto"):
@@ -116,12 +119,16 @@ class Auto(Algorithm, type_name="symbo.algorithms.Auto"):
         seed = self.seed
         return {
             "BOWL": lambda: BOWL(seed=seed),
-            "GaussianProcessBO": lambda: GaussianProcessBO(seed=seed),
+            "GaussianProcessBO": lambda: GaussianProcessBO(seed=seed, **self._gp_setting()),
             "TPE": lambda: TPE(seed=seed, multivariate=True),
             "RegularizedEvolution": lambda: RegularizedEvolution(seed=seed),
             "Grid": lambda: Grid(),
             "Random": lambda: Random(seed=seed),
         }[name]()
+
+    def _gp_setting(self) -> dict[str, Any]:
+        """GaussianProcessBO's setting: Optuna-like on spaces of ranges only (rule 5)."""
+        return dict(CONTINUOUS_GP) if of_ranges(self.spec) else {}
 
     def _first(self, spec: DNASpec, history: list[tuple[DNA, Reward]] | None = None) -> Algorithm:
         errors = []
@@ -210,3 +217,18 @@ def of_choices(spec: DNASpec) -> bool:
     return all(d.id in in_cells or isinstance(d, Choice)
                or (isinstance(d, IntDecision) and d.size <= _SMALL_INT_RANGE)
                for d in spec.decision_points)
+
+
+def of_ranges(spec: DNASpec) -> bool:
+    """Whether every decision of ``spec`` is a ``float_range`` or ``int_range`` (rule 5's
+    continuous spaces, searched with :data:`CONTINUOUS_GP`).
+
+    >>> import symbo as sb
+    >>> of_ranges(sb.dna_spec(sb.Dict(x=sb.float_range(0.0, 1.0), n=sb.int_range(0, 99))))
+    True
+    >>> of_ranges(sb.dna_spec(sb.Dict(k=sb.one_of([1, 2]), x=sb.float_range(0.0, 1.0))))
+    False
+    """
+    points = spec.decision_points
+    return bool(points) and not spec.cells and all(
+        isinstance(d, (FloatDecision, IntDecision)) for d in points)

@@ -22,9 +22,12 @@ projected onto the valid encodings (choices arg-maxed respecting ``distinct``/``
 ints rounded, inactive slots reset) before scoring, so the proposal is what was scored. A
 proposal equal to an evaluated (or pending) DNA is skipped for the next best candidate.
 
-Proposals still waiting for feedback are added to the model at its posterior mean ("kriging
-believer"), so parallel workers spread out. Failed trials are dropped (and not proposed
-again). The first ``num_startup`` completed trials are proposed at random.
+Proposals still waiting for feedback are added to the model, without noise, at the worst
+observed reward (a "constant liar"), so parallel workers spread out: the expected improvement
+vanishes around each pending point. (Believing them at the posterior mean, the "kriging
+believer", left proposals under Optuna's gamma priors within 1e-3 of each other.) Failed
+trials are dropped (and not proposed again). The first ``num_startup`` completed trials are
+proposed at random.
 
 >>> import symbo as sb
 >>> from symbo.algorithms.gp import GaussianProcessBO
@@ -173,7 +176,7 @@ class GaussianProcessBO(Algorithm, type_name="symbo.algorithms.GaussianProcessBO
         self._seen.add(key)
 
     def _restore_proposed(self, dna: DNA) -> None:
-        """A stored trial's DNA: pending (kriging believer) until its result comes, and seen."""
+        """A stored trial's DNA: pending (constant liar) until its result comes, and seen."""
         key = _key(dna)
         self._seen.add(key)
         self._pending[key] = self._layout.encode(dna)
@@ -235,13 +238,11 @@ class GaussianProcessBO(Algorithm, type_name="symbo.algorithms.GaussianProcessBO
         gp = self.model(rng)
         y = gp.y
         best = float(y.max())
-        if self._pending:  # kriging believer: pending proposals at the posterior mean
+        if self._pending:  # constant liar: pending proposals at the worst observed reward
             P = np.asarray(list(self._pending.values()))
             noise = np.r_[np.full(len(y), math.exp(gp.theta[-1])),  # believed without noise
                           np.full(len(P), 1e-6 * math.exp(gp.theta[-2]))]
-            believed = gp.predict(P)[0]
-            best = max(best, float(believed.max()))
-            gp.condition(np.vstack([gp.X, P]), np.r_[y, believed], noise)
+            gp.condition(np.vstack([gp.X, P]), np.r_[y, np.full(len(P), float(y.min()))], noise)
         layout = self._layout
 
         def score(C: np.ndarray) -> np.ndarray:

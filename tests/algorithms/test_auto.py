@@ -117,3 +117,27 @@ def test_auto_is_bowl_for_the_first_gp_trials_on_spaces_of_choices():
         return [t.dna for t in study.trials]
 
     assert run(Auto(seed=2)) == run(sb.algorithms.BOWL(seed=2))
+
+
+def test_auto_on_spaces_of_ranges_is_the_optuna_like_gaussian_process_bo():
+    space = sb.Dict(x=sb.float_range(0.0, 1.0), y=sb.float_range(-1.0, 1.0))
+    auto = Auto(seed=0)
+    auto.setup(sb.dna_spec(space))
+    assert auto.chosen == "GaussianProcessBO"
+    assert (auto.inner.prior, auto.inner.num_best, auto.inner.refine_rounds) == ("gamma", 0, 0)
+    mixed = Auto(seed=0)
+    mixed.setup(sb.dna_spec(MIXED))
+    assert mixed.inner.prior == "lognormal"           # mixed spaces keep the defaults
+
+
+def test_auto_parallel_proposals_on_a_space_of_ranges_spread_out():
+    """Pending proposals (workers that have not reported) are not proposed again nearby."""
+    spec = sb.dna_spec(sb.Dict(x=sb.float_range(0.0, 1.0)))
+    for seed in range(3):
+        auto = Auto(seed=seed)
+        auto.setup(spec)
+        for _ in range(12):
+            dna = auto.propose()
+            auto.feedback(dna, -(dna.to_numbers()[0] - 0.3) ** 2)
+        batch = [auto.propose().to_numbers()[0] for _ in range(4)]   # none completes
+        assert min(abs(a - b) for i, a in enumerate(batch) for b in batch[i + 1:]) > 1e-2
