@@ -11,8 +11,9 @@ algorithm with every seed, the same budget, all minimizing):
 
 - symbo ``Random``, ``RegularizedEvolution()`` (its defaults), ``TPE()``,
   ``TPE(multivariate=True)``, ``Auto()``; at up to 200 trials ``Auto(seed=s)`` *is*
-  ``BOWL(seed=s)`` on finite spaces of choices and ``GaussianProcessBO(seed=s)`` otherwise
-  (the same proposals, checked by ``tests/algorithms/test_auto.py``), so that algorithm's
+  ``BOWL(seed=s)`` on finite spaces of choices, ``GaussianProcessBO(seed=s,
+  **auto.CONTINUOUS_GP)`` on spaces of ranges only and ``GaussianProcessBO(seed=s)``
+  otherwise (the same proposals, checked by ``tests/algorithms/test_auto.py``), so that algorithm's
   row is Auto's; on spaces of choices ``GaussianProcessBO()`` and ``LocalSearch()`` have
   rows too;
 - the peers through :mod:`peers`: Optuna ``TPESampler()``, ``TPESampler(multivariate=True,
@@ -189,12 +190,18 @@ def paired(problem: problems.Problem, found: dict, budget: int = 100) -> str:
     gp, main = found["gp"][0], found["main"][0]
     if budget > min(gp.num_trials, main.num_trials):
         return ""
-    idx = [main.seeds.index(s) for s in gp.seeds if s in main.seeds]
     peer = float(np.nanmean(gp.final(gp.algorithms[0], budget))) - problem.optimum
     cells = []
-    for name in (n for n in main.algorithms if n.startswith("symbo")):
-        mine = float(np.nanmean(main.final(name, budget)[idx])) - problem.optimum
-        cells.append((mine, name))
+    for label in ("main", "auto"):
+        if label not in found or budget > found[label][0].num_trials:
+            continue
+        comparison = found[label][0]
+        idx = [comparison.seeds.index(s) for s in gp.seeds if s in comparison.seeds]
+        for name in (n for n in comparison.algorithms if n.startswith("symbo")):
+            if label == "main" and "auto" in found and "Auto" in name:
+                continue          # rerun alone (--only auto)
+            mine = float(np.nanmean(comparison.final(name, budget)[idx])) - problem.optimum
+            cells.append((mine, name))
     mine, name = min(cells)
     auto = next(m for m, n in cells if "Auto" in n)
     ratio = (lambda a: a / peer if peer > 0 else (1.0 if a == 0 else math.inf))

@@ -129,6 +129,13 @@ def test_auto_on_spaces_of_ranges_is_the_optuna_like_gaussian_process_bo():
     mixed.setup(sb.dna_spec(MIXED))
     assert mixed.inner.prior == "lognormal"           # mixed spaces keep the defaults
 
+    def run(algo):        # compare_bench.py's Auto row is this setting's
+        study = sb.tune(lambda p: -(p.x - 0.3) ** 2 - p.y ** 2, space, algo, num_trials=14)
+        return [t.dna for t in study.trials]
+
+    setting = sb.algorithms.auto.CONTINUOUS_GP
+    assert run(Auto(seed=3)) == run(sb.algorithms.GaussianProcessBO(seed=3, **setting))
+
 
 def test_auto_parallel_proposals_on_a_space_of_ranges_spread_out():
     """Pending proposals (workers that have not reported) are not proposed again nearby."""
