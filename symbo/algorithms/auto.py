@@ -33,9 +33,10 @@ against the peers", each row named by its benchmark):
    ``num_best=0, refine_rounds=0``: random candidates, then the ascent of log EI): *Branin*
    8.4e-6 (0.18x the best peer, GPSampler 4.7e-5), *Hartmann-6* 0.076 (0.64x GPSampler's
    0.119; 9 of 20 runs end in a local basin, against 4 of GPSampler's, which sticks worse),
-   *Levy-10* LEVY. GaussianProcessBO's own defaults stay on mixed spaces, where they were
-   measured: tied at the optimum on *HPO-cancer* (mixed, conditional: 0 at 100 trials).
-   0.1-0.3 s per proposal.
+   *Levy-10* 3.80 (0.78x GPSampler's 4.90: short of 0.7x; 1.31x with the defaults), 20
+   seeds x 100 trials each (``compare_bench.py --only auto``). GaussianProcessBO's own
+   defaults stay on mixed spaces, where they were measured: tied at the optimum on
+   *HPO-cancer* (mixed, conditional: 0 at 100 trials). 0.1-0.3 s per proposal.
 6. **Budget: past** ``gp_trials`` **completed trials** -> :class:`TPE`
    (``multivariate=True``), fed the whole history, for the cost of point 3.
 
