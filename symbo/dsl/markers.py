@@ -154,6 +154,25 @@ class Marker(Object, DeferredValue):
     def __str__(self) -> str:
         return sym_format(self)
 
+    def _on_bound(self) -> None:
+        super()._on_bound()
+        if type(self).__module__ != __name__:
+            _refuse_in_trace(self)
+
+
+def _refuse_in_trace(marker: Marker) -> None:
+    """A marker class of the user's made while ``sb.trace`` or a define-by-run trial runs:
+    refused, naming it, instead of being handed on undecided."""
+    from symbo.dsl.trace import current_context
+
+    if current_context() is not None:
+        raise SymbolicValueError(
+            f"{type(marker).__qualname__} ({marker.function_name}(...)) is a custom marker: it "
+            "cannot be decided inside sb.trace or a define-by-run run, where only one_of, "
+            "many_of, permutate, float_range and int_range are decided as the code meets them. "
+            "Put it in a symbolic space instead (sb.tune(objective, space)), or use a built-in "
+            "marker here.")
+
 
 MARKER_CLASSES: dict[str, type[Marker]] = {}
 """The marker classes by the function name the text language knows them by."""
