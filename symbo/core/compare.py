@@ -293,7 +293,7 @@ def lt(a: Any, b: Any) -> bool:
     if isinstance(a, (list, tuple)):
         return _lt_seq(list(a), list(b))
     if isinstance(a, dict):
-        return _lt_items(list(a.items()), list(b.items()))
+        return _lt_items(_sorted_items(a.items()), _sorted_items(b.items()))
     method = getattr(a, "sym_lt", None)
     if method is not None and callable(method):
         return bool(method(b))
@@ -322,7 +322,7 @@ def structural_lt(a: Any, b: Any) -> bool:
     if isinstance(a, list):
         return _lt_seq(list(list.__iter__(a)), list(b))
     if isinstance(a, dict):
-        return _lt_items(list(dict.items(a)), list(b.items()))
+        return _lt_items(_sorted_items(dict.items(a)), _sorted_items(b.items()))
     return _lt_items(list(a.sym_items()), list(b.sym_items()))
 
 
@@ -331,6 +331,19 @@ def _lt_seq(xs: list, ys: list) -> bool:
         if not eq(x, y):
             return lt(x, y)
     return len(xs) < len(ys)
+
+
+def _sorted_items(items: Any) -> list:
+    """A dict's items by key in the symbolic order: dicts equal whatever their key order
+    (``eq``) are never ordered one before the other."""
+    return sorted(items, key=_ORDER_KEY)
+
+
+def _compare_keys(x: tuple, y: tuple) -> int:
+    return -1 if lt(x[0], y[0]) else 1 if lt(y[0], x[0]) else 0
+
+
+_ORDER_KEY = functools.cmp_to_key(_compare_keys)
 
 
 def _lt_items(xs: list, ys: list) -> bool:
