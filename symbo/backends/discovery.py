@@ -121,12 +121,14 @@ class DefineByRunTask(Task):
     def payload(self, feedback: Any) -> Any:
         program = feedback.program
         return {"nodes": {k: _to_json(n) for k, n in program.nodes.items()},
-                "seed": program.seed, "known": program.known, "scopes": program.scopes}
+                "seed": program.seed, "known": program.known, "scopes": program.scopes,
+                "enqueued": dict(program.__dict__.get("_enqueued") or {})}
 
     def program(self, dna: DNA, payload: Any) -> Any:
         fn = getattr(self.objective, "objective", self.objective)
         return TracedProgram.of(fn, payload["nodes"], new_markers="decide", seed=payload["seed"],
-                                known=payload["known"], scopes=payload["scopes"])
+                                known=payload["known"], scopes=payload["scopes"],
+                                enqueued=payload.get("enqueued"))
 
     def record(self, program: Any) -> Any:
         return program_record(program)
@@ -216,6 +218,29 @@ class DefineByRunRun(Run):
 
     def initial_params(self, dna: DNA) -> dict[str, Any]:
         return {}  # a trial's params are the markers its run meets
+
+    def _claim_next(self) -> Trial | None:
+        # an enqueued trial's given params: its run takes each when it meets that name (a
+        # name the space did not know when it was enqueued included)
+        trial = super()._claim_next()
+        if trial is not None and trial.params:
+            trial.program._enqueued = dict(trial.params)
+        return trial
+
+    def _complete(self, trial: Trial) -> tuple[DNA | None, DNA]:
+        # the DNA of an enqueued trial from the given decisions the tree has now (the others
+        # are taken by the run when it meets them)
+        spec = self.study.spec
+        known = {**spec.by_id, **spec.by_name}
+        given = dict(trial.params)
+        trial.params = {k: v for k, v in given.items() if k in known}
+        try:
+            return super()._complete(trial)
+        except StorageError:  # (a given decision the tree has inactive under another)
+            trial.params = {}
+            return super()._complete(trial)
+        finally:
+            trial.params = given
 
     def next_feedback(self) -> Feedback | None:
         if self.mine and _enumerates(self.algorithm) and self._placements.undecided():

@@ -27,6 +27,7 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
+from symbo.core.formatting import format as sym_format
 from symbo.dsl import DNA, DNASpec
 from symbo.dsl.dna import DNAError
 from symbo.dsl.points import DecisionPoint, Decisions
@@ -64,6 +65,39 @@ def check_params(study: str, spec: DNASpec, params: Any) -> tuple[dict[str, Any]
         name = key if key in canonical else getattr(known.get(key), "name", None)
         fixed[name if name in canonical else key] = canonical.get(name, params[key])
     return fixed, (None if missing else dna)
+
+
+def check_define_by_run_params(study: str, space: Any, params: Any) -> dict[str, Any]:
+    """The params of a trial to enqueue on a define-by-run study (``space``: its
+    ``TracedSpace``): a decision the space knows is checked now (a value that is no candidate
+    or out of range is a ``DNAError`` naming it); one it does not know yet is kept as given,
+    and checked by the trial's run when it meets that name (a value that does not fit then
+    fails that trial, naming the decision and the value)."""
+    import json
+
+    from symbo.dsl.trace_run import literal, node_from_param, point_of
+
+    where = f"study {study!r}: enqueue_trial"
+    if not isinstance(params, dict):
+        raise DNAError(f"{where}: params are a dict {{decision name: value}}, got "
+                       f"{type(params).__name__}")
+    fixed: dict[str, Any] = {}
+    for key, value in params.items():
+        if not isinstance(key, str):
+            raise DNAError(f"{where}: decision names are strings, got {key!r}")
+        marker = space.decisions.get(key)
+        if marker is not None:
+            if node_from_param(point_of(key, marker), literal(value), key) is None:
+                raise DNAError(f"{where}: {value!r} is not a value of decision {key!r} "
+                               f"({sym_format(marker)})")
+        else:
+            try:
+                json.dumps(value)
+            except (TypeError, ValueError):
+                raise DNAError(f"{where}: the value of {key!r} is stored with the study, so it "
+                               f"is plain data (JSON), got {type(value).__name__}") from None
+        fixed[key] = value
+    return fixed
 
 
 def complete(spec: DNASpec, fixed: dict[str, Any], proposal: DNA | None,

@@ -22,7 +22,7 @@ from typing import Any
 
 from symbo.algorithms.base import Algorithm, Reward, dominates
 from symbo.backends import export
-from symbo.backends.enqueue import check_params
+from symbo.backends.enqueue import check_define_by_run_params, check_params
 from symbo.backends.loop import run_search
 from symbo.backends.rewards import check_reward, reward_to_json  # noqa: F401 - re-exported
 from symbo.backends.space_record import (
@@ -220,6 +220,12 @@ class Study:
         made inactive by another given choice, a value that is not a candidate or is out of
         range raise ``DNAError`` naming the study and the decision; nothing is recorded then.
 
+        On a define-by-run study (no space: the objective's ``trial.suggest_*`` calls make
+        it) params may name decisions no trial has met yet: the trial's run takes each value
+        when it meets that name. A decision the space knows is checked now; one it does not
+        know yet is checked when met, and a value that does not fit then fails that trial with
+        an error naming the decision and the value (Optuna would warn and sample instead).
+
         >>> import symbo as sb
         >>> space = sb.Dict(lr=sb.float_range(0.001, 0.1, name="lr"), depth=sb.int_range(1, 4, name="depth"))
         >>> study = sb.create_study("memory:", "s", space)
@@ -232,6 +238,9 @@ class Study:
         if self.spec is None:
             raise SymbolicValueError(f"study {self.name!r}: its space is not known here; open it "
                                      "with sb.load_study(storage, name, space=...) to enqueue")
+        if isinstance(self.space, TracedSpace):  # define-by-run: names may not be met yet
+            fixed = check_define_by_run_params(self.name, self.space, params)
+            return self.storage.enqueue_trial(self.info.id, dna_json=[None, []], params=fixed)
         fixed, dna = check_params(self.name, self.spec, params)
         if dna is None:  # some decisions: completed when the trial starts (stored empty)
             return self.storage.enqueue_trial(self.info.id, dna_json=[None, []], params=fixed)

@@ -50,6 +50,7 @@ from symbo.dsl.trace_run import (
     _Context,
     current_context,
     decode,
+    definition,
     fingerprint,
     first_dna,
     is_choice,
@@ -113,9 +114,19 @@ class _Replay(_Context):
                          frozenset(known) if space is not None else frozenset())
         self.program = program
         self.nodes = program.__dict__.get("_nodes")
+        self.enqueued = program.__dict__.get("_enqueued") or {}
 
     def choose(self, key: str, marker: Marker) -> tuple[DNA, bool]:
         program = self.program
+        if key in self.enqueued:  # study.enqueue_trial's value (checked here, as Optuna does)
+            value = self.enqueued[key]
+            node = node_from_param(point_of(key, marker), literal(value), key)
+            if node is None:
+                raise SymbolicValueError(
+                    f"decision {key!r}: the value {value!r} given by study.enqueue_trial does "
+                    f"not fit its definition {fingerprint(definition(marker))}; this trial "
+                    "fails (its value is not replaced by a random one)")
+            return node, True
         if self.nodes is not None:
             node = self.nodes.get(key)
             if node is not None:
@@ -275,13 +286,15 @@ class TracedProgram(Object, type_name="symbo.TracedProgram"):
 
     @classmethod
     def of(cls, fn: Any, nodes: dict[str, Any], *, new_markers: str = "error", seed: Any = None,
-           known: dict[str, str] | None = None, scopes: dict[str, str] | None = None) -> TracedProgram:
+           known: dict[str, str] | None = None, scopes: dict[str, str] | None = None,
+           enqueued: dict[str, Any] | None = None) -> TracedProgram:
         """A program from its decisions as DNA (or their JSON) without its space, as a worker
         makes one: ``known`` and ``scopes`` (the fingerprints and scopes of the space's
         decisions) check the markers the run meets."""
         program = cls(fn=fn, new_markers=new_markers, seed=seed)
         program._nodes = {k: _dna_from_json(v) for k, v in nodes.items()}
         program._known, program._scopes = dict(known or {}), dict(scopes or {})
+        program._enqueued = dict(enqueued or {})
         return program
 
     @property
