@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 
 from symbo.core.keypath import Key, KeyPath
-from symbo.core.node import FieldUpdate, Symbolic, _link
+from symbo.core.node import FieldUpdate, Symbolic, Undo, _link
 from symbo.core.registry import note_copy
 
 _ATOMIC = (int, float, str, bool, type(None), bytes, complex)
@@ -94,6 +94,24 @@ def _unlink(value: Any) -> None:
 def _relink(value: Any, parent: Symbolic, key: Key) -> None:
     if isinstance(value, Symbolic):
         _link(value, parent, key)
+
+
+def _assign_slot(parent: Symbolic, slots: Any, key: Key, value: Any) -> tuple[Any, Undo]:
+    """Sets ``slots[key]`` of a fixed-shape node (a tuple's items, a partial's parts) to
+    ``value`` adopted by ``parent``; returns the old value and the undo of the edit."""
+    old = slots[key]
+    value = parent._sym_adopt(value, key)
+    slots[key] = value
+    if old is not value:
+        _unlink(old)
+
+    def undo() -> None:
+        slots[key] = old
+        _relink(old, parent, key)
+        if value is not old:
+            _unlink(value)
+
+    return old, undo
 
 
 def _detach_for(parent: Symbolic, value: Any) -> Any:

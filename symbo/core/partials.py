@@ -23,7 +23,13 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from symbo.core.containers import _ATOMIC, _clone_child, _Container, _copy_leaf, _relink, _unlink
+from symbo.core.containers import (
+    _ATOMIC,
+    _assign_slot,
+    _clone_child,
+    _Container,
+    _copy_leaf,
+)
 from symbo.core.errors import SymbolicKeyError, SymbolicTypeError, at
 from symbo.core.keypath import Key, KeyPath
 from symbo.core.node import MISSING, Symbolic, Undo, _link
@@ -86,20 +92,7 @@ class Partial(_Container):
         return check_value(None, value, self.sym_path + key)
 
     def _sym_assign(self, key: Key, value: Any) -> tuple[Any, Undo]:
-        parts = self._sym_parts
-        old = parts[key]  # type: ignore[index]
-        value = self._sym_adopt(value, key)
-        parts[key] = value  # type: ignore[index]
-        if old is not value:
-            _unlink(old)
-
-        def undo() -> None:
-            parts[key] = old  # type: ignore[index]
-            _relink(old, self, key)
-            if value is not old:
-                _unlink(value)
-
-        return old, undo
+        return _assign_slot(self, self._sym_parts, key, value)
 
     def _sym_clone(self, deep: bool, memo: dict) -> Partial:
         out = Partial.__new__(Partial)

@@ -29,7 +29,13 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from symbo.core.containers import _ATOMIC, _clone_child, _Container, _copy_leaf, _relink, _unlink
+from symbo.core.containers import (
+    _ATOMIC,
+    _assign_slot,
+    _clone_child,
+    _Container,
+    _copy_leaf,
+)
 from symbo.core.errors import SymbolicKeyError, SymbolicTypeError, at
 from symbo.core.keypath import Key, KeyPath
 from symbo.core.node import MISSING, DeferredValue, Symbolic, Undo, _link
@@ -121,20 +127,7 @@ class Tuple(_Container):
             raise e.to_error(self.sym_path + key) from None
 
     def _sym_assign(self, key: Key, value: Any) -> tuple[Any, Undo]:
-        values = self._sym_values
-        old = values[key]  # type: ignore[index]
-        value = self._sym_adopt(value, key)
-        values[key] = value  # type: ignore[index]
-        if old is not value:
-            _unlink(old)
-
-        def undo() -> None:
-            values[key] = old  # type: ignore[index]
-            _relink(old, self, key)
-            if value is not old:
-                _unlink(value)
-
-        return old, undo
+        return _assign_slot(self, self._sym_values, key, value)
 
     def _sym_clone(self, deep: bool, memo: dict) -> Tuple:
         out = Tuple.__new__(Tuple)
